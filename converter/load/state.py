@@ -1,0 +1,175 @@
+"""Load terraform.tfstate (format v4) into `StateFile`.
+
+Why read the JSON directly: `terraform show -json` needs the provider schemas installed (see
+reference/toolchain.md §2), while the v4 state is self-describing. Older formats (v3 and before, Terraform
+≤ 0.11) have a different shape and are refused with a message that says how to upgrade, never half-read.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+from converter.model import ResourceInstance, SensitivePath, StateFile, ToolError
+
+SUPPORTED_VERSION = 4
+
+
+def load_state(source: str | Path | IO[str]) -> StateFile:
+    """Read a state file; `-` reads standard input so `terraform state pull | tf2kro ...` works."""
+    if isinstance(source, (str, Path)) and str(source) == "-":
+        name, text = "<stdin>", sys.stdin.read()
+    elif isinstance(source, (str, Path)):
+        name = str(source)
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ToolError("state file not found", source=name) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ToolError(f"cannot read state file: {exc}", source=name) from None
+    else:
+        name, text = getattr(source, "name", "<stream>"), source.read()
+    return parse_state(text, name)
+
+
+def parse_state(text: str, name: str = "<state>") -> StateFile:
+    if not text.strip():
+        raise ToolError("state file is empty", source=name)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        hint = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) - 1 else ""
+        raise ToolError(f"not valid JSON at line {exc.lineno} column {exc.colno}{hint}: {exc.msg}", source=name) from None
+    if not isinstance(doc, dict) or "version" not in doc or not any(
+        k in doc for k in ("resources", "modules", "terraform_version", "lineage")
+    ):
+        raise ToolError("not a Terraform state file (no 'version'/'resources'); give the terraform.tfstate JSON", source=name)
+    version = doc.get("version")
+    if not isinstance(version, int):
+        raise ToolError(f"state 'version' must be an integer, got {version!r}", source=name)
+    if version < SUPPORTED_VERSION:
+        raise ToolError(
+            f"state format version {version} (Terraform {doc.get('terraform_version', '?')}) is not supported; "
+            "only format 4 (Terraform ≥ 0.12) is. Upgrade it by running `terraform init` and "
+            "`terraform state pull > terraform.tfstate` with Terraform ≥ 0.12, then convert that file",
+            source=name,
+        )
+    if version > SUPPORTED_VERSION:
+        raise ToolError(f"state format version {version} is newer than this tool understands (4)", source=name)
+    resources = doc.get("resources")
+    if not isinstance(resources, list):
+        raise ToolError("state has no 'resources' list", source=name)
+
+    instances: list[ResourceInstance] = []
+    for ri, res in enumerate(resources):
+        instances.extend(_resource_instances(res, ri, name))
+    return StateFile(
+        path=name,
+        version=version,
+        terraform_version=str(doc.get("terraform_version", "")),
+        serial=int(doc.get("serial") or 0),
+        lineage=str(doc.get("lineage", "")),
+        instances=instances,
+        outputs=doc.get("outputs") or {},
+        check_results=doc.get("check_results"),
+    )
+
+
+def _resource_instances(res: Any, ri: int, name: str) -> list[ResourceInstance]:
+    where = f"{name}: resources[{ri}]"
+    if not isinstance(res, dict):
+        raise ToolError("resource entry is not an object", source=where)
+    for key in ("mode", "type", "name"):
+        if not isinstance(res.get(key), str):
+            raise ToolError(f"resource entry lacks '{key}'", source=where)
+    module = res.get("module") or ""
+    out: list[ResourceInstance] = []
+    raw_instances = res.get("instances") or []  # zero-instance blocks (count = 0) are legal and skipped
+    if not isinstance(raw_instances, list):
+        raise ToolError("'instances' is not a list", source=where)
+    for ii, inst in enumerate(raw_instances):
+        if not isinstance(inst, dict):
+            raise ToolError(f"instances[{ii}] is not an object", source=where)
+        attrs = inst.get("attributes")
+        if attrs is None and "attributes_flat" in inst:
+            attrs = _unflatten(inst["attributes_flat"])
+        if not isinstance(attrs, dict):
+            raise ToolError(f"instances[{ii}] has no attributes object", source=f"{where} {res['type']}.{res['name']}")
+        key = inst.get("index_key")
+        address = instance_address(module, res["mode"], res["type"], res["name"], key)
+        deposed = inst.get("deposed")
+        out.append(
+            ResourceInstance(
+                address=address + (f" (deposed {deposed})" if deposed else ""),
+                mode=res["mode"],
+                type=res["type"],
+                name=res["name"],
+                module=module,
+                index_key=key,
+                provider=str(res.get("provider", "")),
+                attributes=attrs,
+                schema_version=int(inst.get("schema_version") or 0),
+                sensitive_paths=tuple(_sensitive_paths(inst.get("sensitive_attributes"))),
+                dependencies=tuple(d for d in inst.get("dependencies") or () if isinstance(d, str)),
+                tainted=inst.get("status") == "tainted",
+                deposed=bool(deposed),
+                identity=inst.get("identity") if isinstance(inst.get("identity"), dict) else None,
+                source_file=name,
+            )
+        )
+    return out
+
+
+def instance_address(module: str, mode: str, rtype: str, rname: str, key: int | str | None) -> str:
+    """Terraform's own address syntax: `module.a["k"].aws_x.y[0]`."""
+    base = f"{rtype}.{rname}" if mode == "managed" else f"data.{rtype}.{rname}"
+    if module:
+        base = f"{module}.{base}"
+    if key is None:
+        return base
+    if isinstance(key, bool) or not isinstance(key, (int, str)):
+        key = str(key)
+    return f"{base}[{key}]" if isinstance(key, int) else f"{base}[{json.dumps(key)}]"
+
+
+def _sensitive_paths(raw: Any) -> list[SensitivePath]:
+    """Terraform writes `[[{"type": "get_attr", "value": "password"}, {"type": "index", "value": {...}}]]`."""
+    paths: list[SensitivePath] = []
+    if not isinstance(raw, list):
+        return paths
+    for path in raw:
+        steps: list[str | int] = []
+        if isinstance(path, list):
+            for step in path:
+                if not isinstance(step, dict):
+                    continue
+                value = step.get("value")
+                if step.get("type") == "get_attr" and isinstance(value, str):
+                    steps.append(value)
+                elif step.get("type") == "index":
+                    v = value.get("value") if isinstance(value, dict) else value
+                    steps.append(int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v))
+        elif isinstance(path, str):  # tolerate a flat "a.b" form
+            steps = list(path.split("."))
+        if steps:
+            paths.append(SensitivePath(tuple(steps)))
+    return paths
+
+
+def _unflatten(flat: dict[str, str]) -> dict[str, Any]:
+    """`attributes_flat` (legacy SDKv1 shape inside v4) → nested; counts (`x.#`, `x.%`) dropped."""
+    out: dict[str, Any] = {}
+    for key, value in sorted(flat.items()):
+        parts = key.split(".")
+        if parts[-1] in ("#", "%"):
+            continue
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                break
+        else:
+            node[parts[-1]] = value
+    return out

@@ -1,0 +1,79 @@
+"""What counts as a secret, and the one place that decides whether a state value may leave the process.
+
+Two sources: the paths Terraform itself marks (`sensitive_attributes`), and attribute names that denote
+secrets whatever the provider says (passwords, private keys, tokens). A value from either is never rendered;
+the field is left out and reported as an omission so the reviewer knows what to provide (ExternalSecret).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from converter.model import ResourceInstance
+
+# Attribute-name segments that are secrets whatever the provider schema says.
+_SECRET_NAME = re.compile(
+    r"(^|_)(password|passwd|secret|secret_string|secret_binary|private_key|private_key_pem|private_key_openssh|"
+    r"private_key_pem_pkcs8|token|auth_token|access_key|secret_key|client_secret|kubeconfig|sensitive_content|"
+    r"ses_smtp_password_v4|master_password|credentials?)($|_)"
+)
+# Names that look secret but are not (ARNs/ids of secrets, key *ids*, public keys).
+_NOT_SECRET = re.compile(
+    r"(_arn|_id|_ids|_name|_kms_key_id|public_key.*|_version|_length|_enabled|_type|_rotation.*|_wo_version)$|^manage_|^(key|secret)_?arn$"
+)
+
+# Shapes that are secrets wherever they appear (for the leak scanner and as a last guard in emitters).
+PEM_BLOCK = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+AWS_SECRET_KEY = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])")
+AWS_ACCESS_KEY_ID = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b")
+
+
+def is_secret_name(name: str) -> bool:
+    n = name.lower()
+    return bool(_SECRET_NAME.search(n)) and not _NOT_SECRET.search(n)
+
+
+def sensitive_roots(inst: ResourceInstance) -> set[str]:
+    """Top-level attribute names that hold a sensitive value (marked by Terraform or secret-named)."""
+    roots = {str(p.steps[0]) for p in inst.sensitive_paths if p.steps}
+    roots |= {k for k in inst.attributes if is_secret_name(k)}
+    return roots
+
+
+def is_sensitive_path(inst: ResourceInstance, path: Iterable[str | int]) -> bool:
+    """True when `path` (attribute steps) is, contains or lies inside a sensitive path."""
+    steps = tuple(path)
+    for sp in inst.sensitive_paths:
+        n = min(len(sp.steps), len(steps))
+        if sp.steps[:n] == steps[:n]:
+            return True
+    return any(isinstance(s, str) and is_secret_name(s) for s in steps)
+
+
+def sensitive_values(inst: ResourceInstance) -> list[str]:
+    """Every string value under a sensitive path: what a leak scanner must never find in output."""
+    found: list[str] = []
+
+    def walk(node: Any, steps: tuple[str | int, ...], hit: bool) -> None:
+        hit = hit or (bool(steps) and is_sensitive_path(inst, steps))
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, steps + (k,), hit)
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, steps + (i,), hit)
+        elif hit and isinstance(node, str) and len(node) >= 6:
+            found.append(node)
+
+    walk(inst.attributes, (), False)
+    return found
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """Replace known secret values in free text (log lines, error messages) before it is printed."""
+    for s in sorted(set(secrets), key=len, reverse=True):
+        if s:
+            text = text.replace(s, "***")
+    return text
