@@ -8,7 +8,7 @@ Why one model: load → graph → map → emit → diff all speak of the same *T
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
@@ -101,7 +101,7 @@ class StateFile:
         return {i.address: i for i in self.instances}
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Every managed resource ends in exactly one of these: nothing is dropped silently."""
 
     MAPPED = "mapped"

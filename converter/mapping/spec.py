@@ -150,7 +150,7 @@ def _field(target: str, raw: Any, where: str) -> FieldSpec:
     return FieldSpec(
         target=target,
         sources=sources,
-        value=raw["value"] if "value" in raw else UNSET,
+        value=raw.get("value", UNSET),
         transforms=transforms,
         fields=tuple(_field(k, v, where) for k, v in sub.items()) if isinstance(sub, dict) else None,
         each=tuple(_field(k, v, where) for k, v in each.items()) if isinstance(each, dict) else None,
