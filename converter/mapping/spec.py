@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from converter.mapping import transforms_services  # noqa: F401  (registers its transforms)
 from converter.mapping.transforms import POST, TRANSFORMS
 from converter.model import ToolError
 
