@@ -1,0 +1,25 @@
+"""`tf2kro graph`: the dependency graph with phases, as mermaid, dot or JSON."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from converter.commands.common import PHASES, estate_options, open_estate
+from converter.graph.build import to_dot, to_json, to_mermaid
+
+
+@click.command()
+@estate_options
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "json"]), default="mermaid", show_default=True)
+@click.option("--phase", type=click.Choice(PHASES), default=None)
+def graph(state_path, hcl_dir, var_files, region, fmt, phase):
+    """Print the resource dependency graph (edges point from a dependency to its dependent)."""
+    estate = open_estate(state_path, hcl_dir, var_files, region)
+    if fmt == "mermaid":
+        click.echo(to_mermaid(estate.graph, phase), nl=False)
+    elif fmt == "dot":
+        click.echo(to_dot(estate.graph), nl=False)
+    else:
+        click.echo(json.dumps(to_json(estate.graph), indent=2))

@@ -1,0 +1,270 @@
+"""Graph: a networkx DiGraph of managed resources, edges pointing from a dependency to its dependent
+(so a topological order is an adoption order), phases, and waves inside each phase.
+
+Edges come from state `dependencies`, from HCL references (when HCL is given), from folds (a child is part
+of its parent) and from values: a rendered field holding another resource's id/ARN/name is a reference even
+where Terraform recorded none (e.g. a hard-coded ARN).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from converter.load.address import config_address, resource_of
+from converter.mapping.engine import MapResult
+from converter.mapping.paths import MISSING, resolve
+from converter.mapping.spec import MappingSet
+from converter.model import StateFile, Status
+
+
+@dataclass
+class ValueRef:
+    """A rendered spec value that is another mapped object's identifier."""
+
+    source: str  # address of the referencing object
+    path: tuple[str | int, ...]  # where in its spec
+    target: str  # address of the referenced object
+    ack_path: str  # e.g. status.vpcID on the target
+
+
+@dataclass
+class Finding:
+    kind: str  # cycle | back-edge
+    message: str
+    addresses: list[str] = field(default_factory=list)
+
+
+@dataclass
+class EstateGraph:
+    graph: nx.DiGraph  # all managed instances
+    phases: dict[str, str]  # address -> phase
+    waves: dict[str, int]  # address -> wave within its phase (mapped objects; folded get the parent's)
+    value_refs: list[ValueRef]
+    findings: list[Finding]
+    phase_order: list[str]
+
+    def phase_members(self, phase: str) -> list[str]:
+        return sorted(a for a, p in self.phases.items() if p == phase)
+
+
+def _walk_strings(node: Any, path: tuple[str | int, ...] = ()):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _walk_strings(v, path + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _walk_strings(v, path + (i,))
+    elif isinstance(node, str):
+        yield path, node
+
+
+def value_index(result: MapResult) -> dict[str, list[tuple[str, str]]]:
+    """identifier value -> [(address, ack_path)] from each mapping's `references:`."""
+    index: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for addr, mo in result.objects.items():
+        for attr, ack_path in mo.mapping.references.items():
+            v = resolve(mo.inst.attributes, attr)
+            if v is MISSING or not isinstance(v, str) or len(v) < 4:
+                continue
+            if (addr, ack_path) not in index[v]:
+                index[v].append((addr, ack_path))
+    return index
+
+
+_AWS_ID = re.compile(r"^[a-z]+(-[a-z]+)?-[0-9a-f]{8,17}$")
+
+
+def _is_identifier_like(value: str) -> bool:
+    """IDs (`vpc-0a1b2c3d`) and ARNs are globally unique; plain names only count when an edge already says so."""
+    return value.startswith("arn:") or bool(_AWS_ID.match(value))
+
+
+def build_graph(state: StateFile, result: MapResult, mappings: MappingSet, hcl: Any = None) -> EstateGraph:
+    g = nx.DiGraph()
+    managed = [i for i in state.managed]
+    for inst in managed:
+        conv = result.conversions[inst.address]
+        g.add_node(inst.address, type=inst.type, status=conv.status.value, phase=conv.phase)
+
+    by_resource: dict[str, list[str]] = defaultdict(list)
+    by_config: dict[str, list[str]] = defaultdict(list)
+    for inst in managed:
+        by_resource[resource_of(inst.address)].append(inst.address)
+        by_config[config_address(inst.address)].append(inst.address)
+
+    # 1. state dependencies (resource addresses, possibly with module keys)
+    for inst in managed:
+        for dep in inst.dependencies:
+            targets = by_resource.get(dep) or by_config.get(config_address(dep)) or []
+            for t in targets:
+                if t != inst.address:
+                    g.add_edge(t, inst.address, via="state")
+
+    # 2. HCL references between resources of the same module
+    if hcl is not None:
+        for res in hcl.resources():
+            if res.mode != "managed":
+                continue
+            for ref in res.references:
+                parts = ref.target.split(".")
+                if len(parts) < 2 or parts[0] in ("var", "local", "module", "data", "each", "count", "path", "self"):
+                    continue
+                target_cfg = (res.module_address + "." if res.module_address else "") + ".".join(parts[:2])
+                for src in by_config.get(res.address, ()):
+                    for t in by_config.get(target_cfg, ()):
+                        if t != src:
+                            g.add_edge(t, src, via=f"hcl {ref.file}:{ref.line}")
+
+    # 3. folds: the child is part of the parent
+    for addr, conv in result.conversions.items():
+        if conv.status is Status.FOLDED and conv.fold_parent:
+            g.add_edge(addr, conv.fold_parent, via="fold")
+
+    # 4. values that are other objects' identifiers
+    index = value_index(result)
+    preds = {a: set(g.predecessors(a)) for a in result.objects}
+    value_refs: list[ValueRef] = []
+    for addr, mo in sorted(result.objects.items()):
+        spec = (mo.conversion.body or {}).get("spec") or {}
+        for path, value in _walk_strings(spec):
+            if path and path[0] in ("tags", "tagging", "labels"):
+                continue  # tag values are data, never references
+            targets = [t for t in index.get(value, ()) if t[0] != addr]
+            if not targets:
+                continue
+            related = [t for t in targets if t[0] in preds[addr]]
+            chosen = related or (targets if _is_identifier_like(value) else [])
+            if not chosen:
+                continue
+            target, ack_path = sorted(chosen)[0]
+            value_refs.append(ValueRef(source=addr, path=path, target=target, ack_path=ack_path))
+            if not g.has_edge(target, addr):
+                g.add_edge(target, addr, via="value")
+
+    phases = {a: result.conversions[a].phase for a in g.nodes}
+    _move_addon_only_roles(g, result, phases)
+    # folded children travel with their parent
+    for addr, conv in result.conversions.items():
+        if conv.status is Status.FOLDED and conv.fold_parent:
+            phases[addr] = phases[conv.fold_parent]
+    for addr, phase in phases.items():
+        result.conversions[addr].phase = phase
+        g.nodes[addr]["phase"] = phase
+
+    findings: list[Finding] = []
+    order = mappings.phase_order
+    rank = {p: i for i, p in enumerate(order)}
+    for u, v, data in g.edges(data=True):
+        pu, pv = phases.get(u), phases.get(v)
+        if data.get("via") == "fold" or pu is None or pv is None:
+            continue
+        if rank.get(pu, len(order)) > rank.get(pv, len(order)) and result.conversions[v].status is Status.MAPPED \
+                and result.conversions[u].status is Status.MAPPED:
+            findings.append(
+                Finding(
+                    "back-edge",
+                    f"{v} ({pv}) depends on {u} ({pu}), a later phase: it is adopted before what it references; "
+                    "its reference stays a literal value",
+                    [u, v],
+                )
+            )
+    waves = _waves(g, result, phases, findings)
+    return EstateGraph(graph=g, phases=phases, waves=waves, value_refs=value_refs, findings=findings, phase_order=order)
+
+
+def _move_addon_only_roles(g: nx.DiGraph, result: MapResult, phases: dict[str, str]) -> None:
+    """An IAM role used only by addons (IRSA / pod identity) moves to the addons phase with them."""
+    for addr, mo in result.objects.items():
+        if mo.inst.type != "aws_iam_role":
+            continue
+        users = [s for s in g.successors(addr)
+                 if result.conversions[s].status is Status.MAPPED]
+        if users and all(phases.get(u) == "addons" for u in users):
+            phases[addr] = "addons"
+
+
+def _waves(g: nx.DiGraph, result: MapResult, phases: dict[str, str], findings: list[Finding]) -> dict[str, int]:
+    waves: dict[str, int] = {}
+    mapped = [a for a in g.nodes if result.conversions[a].status is Status.MAPPED]
+    for phase in sorted({phases[a] for a in mapped}):
+        members = [a for a in mapped if phases[a] == phase]
+        sub = nx.DiGraph()
+        sub.add_nodes_from(members)
+        sub.add_edges_from((u, v) for u, v in g.subgraph(members).edges)
+        if not nx.is_directed_acyclic_graph(sub):
+            for cycle in nx.simple_cycles(sub):
+                findings.append(Finding("cycle", f"dependency cycle in phase {phase}: {' → '.join(cycle + cycle[:1])}", list(cycle)))
+                if len(findings) > 50:
+                    break
+            cond = nx.condensation(sub)
+            for i, gen in enumerate(nx.topological_generations(cond)):
+                for c in gen:
+                    for a in cond.nodes[c]["members"]:
+                        waves[a] = i
+        else:
+            for i, gen in enumerate(nx.topological_generations(sub)):
+                for a in gen:
+                    waves[a] = i
+    for addr, conv in result.conversions.items():
+        if conv.status is Status.MAPPED:
+            conv.wave = waves.get(addr, 0)
+        elif conv.status is Status.FOLDED and conv.fold_parent:
+            conv.wave = waves.get(conv.fold_parent, 0)
+            waves[addr] = conv.wave
+    return waves
+
+
+def to_mermaid(eg: EstateGraph, phase: str | None = None) -> str:
+    lines = ["flowchart LR"]
+    ids: dict[str, str] = {}
+    for n, addr in enumerate(sorted(eg.graph.nodes)):
+        ids[addr] = f"n{n}"
+    for ph in eg.phase_order:
+        if phase and ph != phase:
+            continue
+        members = eg.phase_members(ph)
+        if not members:
+            continue
+        lines.append(f"  subgraph {ph}")
+        for a in members:
+            label = a.replace('"', "'")
+            lines.append(f'    {ids[a]}["{label}"]')
+        lines.append("  end")
+    for u, v in sorted(eg.graph.edges):
+        if phase and (eg.phases.get(u) != phase or eg.phases.get(v) != phase):
+            continue
+        lines.append(f"  {ids[u]} --> {ids[v]}")
+    return "\n".join(lines) + "\n"
+
+
+def to_dot(eg: EstateGraph) -> str:
+    lines = ["digraph tf2kro {", "  rankdir=LR;"]
+    for ph in eg.phase_order:
+        members = eg.phase_members(ph)
+        if not members:
+            continue
+        lines.append(f'  subgraph "cluster_{ph}" {{ label="{ph}";')
+        for a in members:
+            lines.append(f'    "{a.replace(chr(34), chr(92) + chr(34))}";')
+        lines.append("  }")
+    for u, v, data in sorted(eg.graph.edges(data=True)):
+        esc = chr(92) + chr(34)
+        lines.append(f'  "{u.replace(chr(34), esc)}" -> "{v.replace(chr(34), esc)}" [label="{data.get("via", "").split(" ")[0]}"];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def to_json(eg: EstateGraph) -> dict[str, Any]:
+    return {
+        "nodes": [
+            {"address": a, "type": d.get("type"), "phase": eg.phases.get(a), "wave": eg.waves.get(a), "status": d.get("status")}
+            for a, d in sorted(eg.graph.nodes(data=True))
+        ],
+        "edges": [{"from": u, "to": v, "via": d.get("via")} for u, v, d in sorted(eg.graph.edges(data=True))],
+        "findings": [{"kind": f.kind, "message": f.message, "addresses": f.addresses} for f in eg.findings],
+    }
