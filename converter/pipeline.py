@@ -31,7 +31,7 @@ class Estate:
         out: list[str] = []
         for inst in self.state.instances:
             out.extend(sensitive_values(inst))
-        for name, output in (self.state.outputs or {}).items():
+        for output in (self.state.outputs or {}).values():
             if isinstance(output, dict) and output.get("sensitive"):
                 out.extend(_strings(output.get("value")))
         return out
