@@ -88,6 +88,7 @@ class TypeMapping:
     unsupported: str | None = None
     describe: dict[str, Any] | None = None
     ready_when: str | None = None
+    import_id: str | None = None  # template over state attributes, e.g. "{role}/{policy_arn}"; None = "{id}"
 
     @property
     def api_version(self) -> str:
@@ -228,6 +229,7 @@ def load_mappings(directory: str | None = None) -> MappingSet:
                 unsupported=raw.get("unsupported"),
                 describe=raw.get("describe"),
                 ready_when=raw.get("ready_when"),
+                import_id=raw.get("import_id"),
             )
             types[tf_type] = tm
     return MappingSet(types=types, phases=phases, directory=str(root))
