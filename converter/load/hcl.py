@@ -636,9 +636,6 @@ def _walk(m: HclModule) -> Iterator[HclModule]:
             yield from _walk(c.module)
 
 
-_UNSET = object()
-
-
 class _ModuleEval:
     """Lazy, memoised, cycle-guarded values of one module's variables, locals and outputs."""
 

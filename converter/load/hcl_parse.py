@@ -93,16 +93,6 @@ def parse_text(text: str, filename: str = "<string>", *, tfvars: bool = False) -
             gc.enable()
 
 
-def parse_path(path: str, tfvars: bool = False) -> dict[str, Any]:
-    """Read and parse one file; the unit of work shipped to worker processes."""
-    try:
-        with open(path, encoding="utf-8-sig") as fh:
-            text = fh.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ToolError(f"cannot read HCL file: {exc}", source=path) from None
-    return parse_text(text, path, tfvars=tfvars)
-
-
 def _first_line(msg: str) -> str:
     return msg.strip().splitlines()[0] if msg.strip() else msg
 
