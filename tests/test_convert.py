@@ -1,0 +1,146 @@
+"""Emit + CLI: kro RGDs with CEL references, deterministic and atomic output, secrets never written, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+from click.testing import CliRunner
+
+from converter.cli import main
+from tests import statefactory as sf
+
+SG = "sg-0123456789abcdef0"
+SG2 = "sg-0fedcba9876543210"
+
+
+def _estate_text() -> str:
+    node_sg = sf.security_group()
+    cluster_sg = sf.security_group(id=SG2, name="cluster")
+    return sf.state(
+        sf.resource("aws_vpc", "this", sf.vpc(), module="module.vpc"),
+        sf.resource("aws_subnet", "private", [sf.subnet(0), sf.subnet(1)], module="module.vpc", index_keys=[0, 1],
+                    deps=["module.vpc.aws_vpc.this"]),
+        sf.resource("aws_security_group", "node", node_sg, module="module.eks", deps=["module.vpc.aws_vpc.this"]),
+        sf.resource("aws_security_group", "cluster", cluster_sg, module="module.eks", deps=["module.vpc.aws_vpc.this"]),
+        # a cycle: each SG allows the other
+        sf.resource("aws_security_group_rule", "n2c", {"id": "r1", "type": "ingress", "security_group_id": SG2, "from_port": 443,
+                                                       "to_port": 443, "protocol": "tcp", "source_security_group_id": SG},
+                    module="module.eks", deps=["module.eks.aws_security_group.cluster", "module.eks.aws_security_group.node"]),
+        sf.resource("aws_security_group_rule", "c2n", {"id": "r2", "type": "ingress", "security_group_id": SG, "from_port": 10250,
+                                                       "to_port": 10250, "protocol": "tcp", "source_security_group_id": SG2},
+                    module="module.eks", deps=["module.eks.aws_security_group.cluster", "module.eks.aws_security_group.node"]),
+        sf.resource("aws_db_instance", "db", {"id": "db-ABC", "identifier": "app-db", "engine": "postgres", "instance_class": "db.t3.micro",
+                                              "username": "app", "password": "S3cr3t-test-PW-4242", "tags_all": {},
+                                              "arn": "arn:aws:rds:eu-west-1:111122223333:db:app-db"}, sensitive=[["password"]]),
+        sf.resource("random_password", "db", {"id": "none", "result": "S3cr3t-test-PW-4242"}, sensitive=[["result"]],
+                    provider='provider["registry.terraform.io/hashicorp/random"]'),
+    )
+
+
+def _run(*args, input=None):
+    return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+
+
+def test_convert_writes_rgds_with_cel_refs(tmp_path):
+    st = tmp_path / "s.tfstate"
+    st.write_text(_estate_text())
+    out = tmp_path / "out"
+    res = _run("convert", "--state", str(st), "--out", str(out), "--env", "staging")
+    assert res.exit_code == 0, res.output
+    rgd = yaml.safe_load((out / "network" / "rgd.yaml").read_text())
+    assert rgd["apiVersion"] == "kro.run/v1alpha1" and rgd["spec"]["schema"]["kind"] == "StagingNetwork"
+    by_kind = {}
+    for r in rgd["spec"]["resources"]:
+        by_kind.setdefault(r["template"]["kind"], []).append(r)
+    vpc_id = by_kind["VPC"][0]["id"]
+    for sub in by_kind["Subnet"]:
+        assert sub["template"]["spec"]["vpcID"] == f"${{{vpc_id}.status.vpcID}}"
+    # the SG↔SG cycle: exactly one direction becomes CEL, the other stays the literal id
+    pairs = [p["groupID"] for s in by_kind["SecurityGroup"] for rule in s["template"]["spec"].get("ingressRules", [])
+             for p in rule.get("userIDGroupPairs", [])]
+    assert sum(p.startswith("${") for p in pairs) == 1 and sum(p.startswith("sg-") for p in pairs) == 1
+    for r in rgd["spec"]["resources"]:
+        ann = r["template"]["metadata"]["annotations"]
+        assert ann["services.k8s.aws/adoption-policy"] == "adopt"
+        assert ann["services.k8s.aws/deletion-policy"] == "retain"
+        assert "services.k8s.aws/read-only" not in ann
+    inst = yaml.safe_load((out / "network" / "instance.yaml").read_text())
+    assert inst["kind"] == "StagingNetwork" and inst["spec"] == {"region": "eu-west-1"}
+    report = json.loads((out / "report.json").read_text())
+    assert report["counts"] == {"mapped": 6, "folded": 2, "unsupported": 1}
+
+
+def test_output_is_byte_identical_and_read_only_switch(tmp_path):
+    st = tmp_path / "s.tfstate"
+    st.write_text(_estate_text())
+    a, b = tmp_path / "a", tmp_path / "b"
+    _run("convert", "--state", str(st), "--out", str(a))
+    _run("convert", "--state", str(st), "--out", str(b))
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    for f in files:
+        assert (a / f).read_bytes() == (b / f).read_bytes(), f
+    _run("convert", "--state", str(st), "--out", str(a), "--read-only")
+    rgd = yaml.safe_load((a / "network" / "rgd.yaml").read_text())
+    assert all(r["template"]["metadata"]["annotations"]["services.k8s.aws/read-only"] == "true" for r in rgd["spec"]["resources"])
+
+
+def test_secrets_never_written(tmp_path):
+    st = tmp_path / "s.tfstate"
+    st.write_text(_estate_text())
+    out = tmp_path / "out"
+    assert _run("convert", "--state", str(st), "--out", str(out)).exit_code == 0
+    for p in out.rglob("*"):
+        if p.is_file():
+            assert "S3cr3t-test-PW-4242" not in p.read_text()
+    report = json.loads((out / "report.json").read_text())
+    db = next(r for r in report["resources"] if r["address"] == "aws_db_instance.db")
+    assert db["status"] == "mapped"
+
+
+def test_bad_input_exit_2_and_previous_output_untouched(tmp_path):
+    good = tmp_path / "s.tfstate"
+    good.write_text(_estate_text())
+    out = tmp_path / "out"
+    assert _run("convert", "--state", str(good), "--out", str(out)).exit_code == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    bad = tmp_path / "old.tfstate"
+    bad.write_text('{"version": 3, "terraform_version": "0.11.14", "modules": [{"path": ["root"]}]}')
+    res = CliRunner().invoke(main, ["convert", "--state", str(bad), "--out", str(out)])
+    assert res.exit_code == 2
+    assert "format version 3" in res.output and str(bad) in res.output
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    fresh = tmp_path / "fresh"
+    res = CliRunner().invoke(main, ["convert", "--state", str(tmp_path / "missing.tfstate"), "--out", str(fresh)])
+    assert res.exit_code == 2 and not fresh.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".fresh")]
+
+
+def test_leak_guard_refuses_to_write(tmp_path):
+    from converter.emit.writer import LeakError, write_tree
+
+    out = tmp_path / "o"
+    try:
+        write_tree(out, {"a.yaml": "password: hunter2-secret"}, ["hunter2-secret"])
+    except LeakError as e:
+        assert "a.yaml" in str(e)
+    else:
+        raise AssertionError("leak not detected")
+    assert not out.exists()
+
+
+def test_inspect_and_graph_from_stdin(tmp_path):
+    res = _run("inspect", "--state", "-", "--format", "json", input=_estate_text())
+    rep = json.loads(res.output)
+    statuses = {r["address"]: r["status"] for r in rep["resources"]}
+    assert statuses["module.eks.aws_security_group_rule.n2c"] == "folded"
+    assert statuses["random_password.db"] == "unsupported"
+    assert rep["aws_coverage"]["percent"] == 100.0
+    res = _run("graph", "--state", "-", "--format", "json", input=_estate_text())
+    g = json.loads(res.output)
+    edges = {(e["from"], e["to"]) for e in g["edges"]}
+    assert ("module.vpc.aws_vpc.this", "module.vpc.aws_subnet.private[0]") in edges
+    assert any(f["kind"] == "cycle" for f in g["findings"])
+    mer = _run("graph", "--state", "-", input=_estate_text()).output
+    assert mer.startswith("flowchart LR") and "subgraph network" in mer
