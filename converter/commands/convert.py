@@ -16,7 +16,7 @@ from converter.pipeline import Estate
 def render_tree(estate: Estate, opts: EmitOptions) -> dict[str, str]:
     """Every output file of `convert`, in memory (written atomically by the caller)."""
     files: dict[str, str] = {}
-    phases = emit_phases(estate.result, estate.graph, opts)
+    phases = emit_phases(estate.result, estate.graph, opts, estate.hcl)
     for po in phases:
         base = po.phase
         files[f"{base}/rgd.yaml"] = dump_yaml([po.rgd])

@@ -15,6 +15,7 @@ from typing import Any
 import networkx as nx
 
 from converter.emit.ids import camel, kro_id
+from converter.emit.variables import SchemaVariable, schema_variables, simple_schema
 from converter.graph.build import EstateGraph
 from converter.mapping.engine import READ_ONLY, MapResult
 from converter.model import Status
@@ -54,7 +55,7 @@ def rgd_kind(env: str, phase: str) -> str:
     return camel(f"{env} {phase}", upper=True)
 
 
-def emit_phases(result: MapResult, eg: EstateGraph, opts: EmitOptions) -> list[PhaseOutput]:
+def emit_phases(result: MapResult, eg: EstateGraph, opts: EmitOptions, hcl: Any = None) -> list[PhaseOutput]:
     # stable global ids (an object keeps its id wherever it is referenced from)
     used: set[str] = set()
     global_ids: dict[str, str] = {}
@@ -83,9 +84,15 @@ def emit_phases(result: MapResult, eg: EstateGraph, opts: EmitOptions) -> list[P
         # kro rejects a graph with a cycle; a reference that would close one stays a literal value
         cel_edges = nx.DiGraph()
         cel_edges.add_nodes_from(members)
+        bound = schema_variables(hcl, result.objects, members)
+        schema_vars: dict[str, SchemaVariable] = {}
         for addr in members:
             mo = result.objects[addr]
             body = copy.deepcopy(mo.conversion.body or mo.body())
+            for (baddr, target), sv in bound.items():
+                if baddr == addr:
+                    _set_path(body["spec"], tuple(target.split(".")), "${schema.spec." + sv.field + "}")
+                    schema_vars[sv.field] = sv
             if opts.read_only:
                 body["metadata"]["annotations"][READ_ONLY] = "true"
                 body["metadata"]["annotations"] = dict(sorted(body["metadata"]["annotations"].items()))
@@ -129,6 +136,8 @@ def emit_phases(result: MapResult, eg: EstateGraph, opts: EmitOptions) -> list[P
         spec_schema: dict[str, Any] = {
             "region": f"string | default={result.region}" if result.region else "string | required=true",
         }
+        for fname in sorted(schema_vars):
+            spec_schema[fname] = simple_schema(schema_vars[fname])
         rgd = {
             "apiVersion": KRO_API,
             "kind": "ResourceGraphDefinition",
@@ -160,7 +169,8 @@ def emit_phases(result: MapResult, eg: EstateGraph, opts: EmitOptions) -> list[P
                 "namespace": opts.namespace,
                 "annotations": {SYNC_WAVE: "0", SYNC_OPTIONS: "SkipDryRunOnMissingResource=true"},
             },
-            "spec": {"region": result.region} if result.region else {},
+            "spec": ({"region": result.region} if result.region else {})
+            | {f: schema_vars[f].value for f in sorted(schema_vars)},
         }
         outputs.append(PhaseOutput(phase, rgd, instance, {a: global_ids[a] for a in members}, external, literal))
     return outputs

@@ -159,20 +159,21 @@ def build_graph(state: StateFile, result: MapResult, mappings: MappingSet, hcl: 
     findings: list[Finding] = []
     order = mappings.phase_order
     rank = {p: i for i, p in enumerate(order)}
-    for u, v, data in g.edges(data=True):
-        pu, pv = phases.get(u), phases.get(v)
-        if data.get("via") == "fold" or pu is None or pv is None:
+    # Adoption creates nothing, so creation-order dependencies (state `dependencies`, module depends_on) do not
+    # constrain it; only a value reference does (kro waits for the referenced object). Report those that point
+    # to a later phase: they stay literal values.
+    for ref in value_refs:
+        ps, pt = phases.get(ref.source), phases.get(ref.target)
+        if ps is None or pt is None or rank.get(pt, len(order)) <= rank.get(ps, len(order)):
             continue
-        if rank.get(pu, len(order)) > rank.get(pv, len(order)) and result.conversions[v].status is Status.MAPPED \
-                and result.conversions[u].status is Status.MAPPED:
-            findings.append(
-                Finding(
-                    "back-edge",
-                    f"{v} ({pv}) depends on {u} ({pu}), a later phase: it is adopted before what it references; "
-                    "its reference stays a literal value",
-                    [u, v],
-                )
+        findings.append(
+            Finding(
+                "back-edge",
+                f"{ref.source} ({ps}) references {ref.target} ({pt}, a later phase) at spec.{'.'.join(map(str, ref.path))}: "
+                "the value stays literal",
+                [ref.target, ref.source],
             )
+        )
     waves = _waves(g, result, phases, findings)
     return EstateGraph(graph=g, phases=phases, waves=waves, value_refs=value_refs, findings=findings, phase_order=order)
 

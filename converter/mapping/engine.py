@@ -43,6 +43,8 @@ class MappedObject:
     spec: dict[str, Any]
     annotations: dict[str, str]
     folded: list[str] = field(default_factory=list)  # addresses folded into this object
+    # top-level spec field -> the state attribute it was rendered from (lets emit swap in schema variables)
+    field_sources: dict[str, str] = field(default_factory=dict)
 
     def body(self) -> dict[str, Any]:
         obj: dict[str, Any] = {
@@ -202,12 +204,15 @@ class Mapper:
             return MISSING
         return value
 
-    def _render_fields(self, specs: tuple[FieldSpec, ...], inst: ResourceInstance, ctx: Context, omissions: list[Omission]) -> dict:
+    def _render_fields(self, specs: tuple[FieldSpec, ...], inst: ResourceInstance, ctx: Context, omissions: list[Omission],
+                       sources: dict[str, str] | None = None) -> dict:
         out: dict[str, Any] = {}
         for fs in specs:
             v = self.render_field(fs, inst.attributes, ctx, (), omissions, "spec.")
             if v is not MISSING:
                 assign(out, fs.target, v)
+                if sources is not None and len(fs.sources) == 1 and not fs.transforms and fs.fields is None and fs.each is None:
+                    sources[fs.target] = fs.sources[0]
         return out
 
     # ---------------------------------------------------------------------------------------------- objects
@@ -232,7 +237,8 @@ class Mapper:
     def _map_one(self, inst: ResourceInstance, tm: TypeMapping, phase: str) -> MappedObject:
         omissions: list[Omission] = []
         ctx = Context(inst=inst)
-        spec = self._render_fields(tm.spec, inst, ctx, omissions)
+        field_sources: dict[str, str] = {}
+        spec = self._render_fields(tm.spec, inst, ctx, omissions, field_sources)
         if tm.tags:
             tags = self._tags(tm, inst)
             if tags is not MISSING:
@@ -265,7 +271,7 @@ class Mapper:
             omissions=omissions,
             reason="tainted in Terraform (it would be replaced at the next apply): verify before adopting" if inst.tainted else None,
         )
-        return MappedObject(inst=inst, mapping=tm, conversion=conv, spec=spec, annotations=annotations)
+        return MappedObject(inst=inst, mapping=tm, conversion=conv, spec=spec, annotations=annotations, field_sources=field_sources)
 
     def _fold_into(self, child: ResourceInstance, rule: FoldRule, parent: MappedObject) -> None:
         ctx = Context(inst=child, parent=parent.inst)
