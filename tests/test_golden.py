@@ -1,0 +1,38 @@
+"""Golden files: the sample estate's converted output is checked in (samples/expected/convert) and must be
+reproduced byte for byte. After an intended change, regenerate with:
+
+    tf2kro convert --out samples/expected/convert --env staging
+
+and review the diff like any other code change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from converter.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPECTED = ROOT / "samples" / "expected" / "convert"
+
+
+def test_sample_conversion_matches_golden_files(tmp_path):
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["convert", "--out", str(out), "--env", "staging"])
+    assert res.exit_code == 0, res.output
+    got = {p.relative_to(out).as_posix(): p.read_text() for p in out.rglob("*") if p.is_file()}
+    want = {p.relative_to(EXPECTED).as_posix(): p.read_text() for p in EXPECTED.rglob("*") if p.is_file()}
+    assert sorted(got) == sorted(want)
+    for rel in sorted(want):
+        assert got[rel] == want[rel], f"{rel} differs from the golden file; regenerate if the change is intended"
+
+
+def test_sample_secrets_never_in_golden_files():
+    planted = ["S3cr3t-sample-PW-do-not-leak-9f2c", "DoNotLeak", "U0FNUExFLUZMVVgtREVQTE9ZLUtFWS1ETy1OT1QtTEVBSy05ZjJj",
+               "FAKE-SAMPLE-TOKEN-DO-NOT-LEAK", "BEGIN RSA PRIVATE KEY", "BEGIN OPENSSH PRIVATE KEY"]
+    for p in EXPECTED.rglob("*"):
+        if p.is_file():
+            text = p.read_text()
+            for s in planted:
+                assert s not in text, f"{s} in {p}"
