@@ -141,13 +141,13 @@ def test_every_managed_resource_gets_one_status():
     r = _map(
         sf.resource("aws_vpc", "main", sf.vpc()),
         sf.resource("null_resource", "x", {"id": "1"}, provider='provider["registry.terraform.io/hashicorp/null"]'),
-        sf.resource("aws_cloudwatch_event_bus", "bus", {"id": "bus"}),
+        sf.resource("aws_gamelift_fleet", "f", {"id": "fleet-1"}),
         sf.resource("aws_key_pair", "k", {"id": "k"}),
     )
     reasons = {a: (c.status, c.reason) for a, c in r.conversions.items()}
     assert reasons["aws_vpc.main"][0] is Status.MAPPED
     assert reasons["null_resource.x"][0] is Status.UNSUPPORTED and "null provider" in reasons["null_resource.x"][1]
-    assert "no mapping for aws_cloudwatch_event_bus" in reasons["aws_cloudwatch_event_bus.bus"][1]
+    assert "no mapping for aws_gamelift_fleet" in reasons["aws_gamelift_fleet.f"][1]
     assert "key pairs" in reasons["aws_key_pair.k"][1]
 
 
