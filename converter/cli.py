@@ -19,6 +19,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("converter.commands.convert", "convert"),
     ("converter.commands.convert", "inspect"),
     ("converter.commands.graph", "graph"),
+    ("converter.commands.diff", "diff"),
+    ("converter.commands.inventory", "inventory"),
 ]
 
 
