@@ -95,10 +95,9 @@ class AwsClients:
     def _count_call(self, model: Any = None, **kw: Any) -> None:
         self.calls[(model.service_model.service_name, model.name)] += 1
 
-    def _count_attempt(self, request: Any = None, **kw: Any) -> None:
-        ctx = getattr(request, "context", {}) or {}
-        op = ctx.get("operation_name") or "?"
-        svc = ctx.get("service_name") or "?"
+    def _count_attempt(self, request: Any = None, event_name: str = "", **kw: Any) -> None:
+        parts = event_name.split(".")  # before-send.<service id>.<Operation>
+        svc, op = (parts[1], parts[2]) if len(parts) >= 3 else ("?", "?")
         self.attempts[(svc, op)] += 1
 
     # ------------------------------------------------------------------------------------------ totals
