@@ -122,6 +122,10 @@ class Entry:
     # `unverified`: AWS always returns this field, so an absent value means the endpoint (an emulator, an old
     # API version) did not say — report the field unverified instead of comparing with "not set"
     absent: str = "compare"
+    # state entries only: the ACK spec field that also holds this attribute's folded children (SG rules, role
+    # policies, routes). Terraform does not refresh the parent after creating the children in the same apply,
+    # so when children are folded in, the merged rendered field is the state's view of the live value.
+    when_folded: str | None = None
 
     @classmethod
     def parse(cls, raw: Any, where: str) -> Entry:
@@ -141,7 +145,7 @@ class Entry:
         return cls(source=raw.get("from"), normalize=names("normalize"), expect=names("expect"),
                    compare=names("compare"), default=raw.get("default", MISSING), ordered=bool(raw.get("ordered")),
                    unverified=raw.get("unverified"), unless_annotation=dict(raw.get("unless_annotation") or {}),
-                   absent=str(raw.get("absent", "compare")))
+                   absent=str(raw.get("absent", "compare")), when_folded=raw.get("when_folded"))
 
     def joins(self) -> set[str]:
         return set(re.findall(r"_join\.([A-Za-z0-9_]+)", self.source or ""))
@@ -271,6 +275,10 @@ def compare_resource(mo: Any, live: LiveRead, *, account_id: str | None) -> Reso
         sv = resolve(inst.attributes, attr)
         if sv is MISSING or entry.source is None or entry.unverified:
             continue
+        if entry.when_folded and mo.folded and entry.when_folded in spec_entries:
+            merged = lookup(rendered, entry.when_folded)
+            sv = None if merged is MISSING else merged
+            entry = spec_entries[entry.when_folded]
         if is_sensitive_path(inst, tuple(attr.split("."))):
             continue
         if any(j in tr.join_errors for j in entry.joins()) or not entry.joins() <= set(item.get("_join") or {}):
