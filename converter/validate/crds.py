@@ -121,7 +121,12 @@ def _builtin(spec_props: dict[str, Any]) -> dict[str, Any]:
 # Built-in kinds the converter emits: shape checks only (their real schemas are not CRDs and not shipped here).
 BUILTIN_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
     ("v1", "Secret"): _builtin(
-        {"data": _STR_MAP, "stringData": _STR_MAP, "type": {"type": "string"}, "immutable": {"type": "boolean"}}
+        {
+            "data": _STR_MAP,
+            "stringData": _STR_MAP,
+            "type": {"type": "string"},
+            "immutable": {"type": "boolean"},
+        }
     ),
     ("v1", "ConfigMap"): _builtin(
         {"data": _STR_MAP, "binaryData": _STR_MAP, "immutable": {"type": "boolean"}}
@@ -302,10 +307,14 @@ class CrdIndex:
             if v.get("served", True) is False:
                 self._unserved.add(key)
                 continue
-            schema = (v.get("schema") or {}).get("openAPIV3Schema") or top or {
-                "type": "object",
-                "x-kubernetes-preserve-unknown-fields": True,
-            }
+            schema = (
+                (v.get("schema") or {}).get("openAPIV3Schema")
+                or top
+                or {
+                    "type": "object",
+                    "x-kubernetes-preserve-unknown-fields": True,
+                }
+            )
             self.add_schema(key[0], kind, schema, scope, source)
 
     def add_schema(
@@ -434,7 +443,11 @@ def _short(value: Any, limit: int = 60) -> str:
 def _problems_from_error(err: Any, prefix: str) -> list[Problem]:
     """Turn one jsonschema error into readable Problems (unknown fields are named one by one)."""
     steps = list(err.absolute_path)
-    if err.validator == "additionalProperties" and err.validator_value is False and isinstance(err.instance, dict):
+    if (
+        err.validator == "additionalProperties"
+        and err.validator_value is False
+        and isinstance(err.instance, dict)
+    ):
         allowed = set((err.schema.get("properties") or {}).keys())
         patterns = list((err.schema.get("patternProperties") or {}).keys())
         extra = [k for k in err.instance if k not in allowed and not any(re.search(p, k) for p in patterns)]
@@ -444,17 +457,27 @@ def _problems_from_error(err: Any, prefix: str) -> list[Problem]:
         ]
     if err.validator == "required":
         missing = err.message.split("'")[1] if "'" in err.message else err.message
-        return [Problem(format_path([*steps, missing], prefix), "missing required field", "error", "required")]
+        return [
+            Problem(format_path([*steps, missing], prefix), "missing required field", "error", "required")
+        ]
     if err.validator == "type":
-        want = err.validator_value if isinstance(err.validator_value, str) else " or ".join(err.validator_value)
+        want = (
+            err.validator_value if isinstance(err.validator_value, str) else " or ".join(err.validator_value)
+        )
         got = type(err.instance).__name__
         msg = f"expected {want}, got {got} {_short(err.instance)}"
         return [Problem(format_path(steps, prefix), msg, "error", "type")]
     if err.validator == "enum":
         msg = f"{_short(err.instance)} is not one of {_short(err.validator_value, 200)}"
         return [Problem(format_path(steps, prefix), msg, "error", "enum")]
-    return [Problem(format_path(steps, prefix), err.message if len(err.message) < 300 else err.message[:297] + "...",
-                    "error", str(err.validator))]
+    return [
+        Problem(
+            format_path(steps, prefix),
+            err.message if len(err.message) < 300 else err.message[:297] + "...",
+            "error",
+            str(err.validator),
+        )
+    ]
 
 
 def _api_kind_problems(obj: Any, prefix: str) -> list[Problem]:
@@ -487,7 +510,9 @@ def validate_object(
     if needs_meta and not isinstance(md, dict):
         problems.append(Problem(format_path(["metadata"], path_prefix), "missing metadata", "error", "shape"))
     elif needs_meta and "name" not in md and "generateName" not in md:
-        problems.append(Problem(format_path(["metadata", "name"], path_prefix), "missing name", "error", "shape"))
+        problems.append(
+            Problem(format_path(["metadata", "name"], path_prefix), "missing name", "error", "shape")
+        )
     validator = index.validator(api_version, kind)
     if validator is None:
         why = " (that version is not served)" if index.is_unserved(api_version, kind) else ""
