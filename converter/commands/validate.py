@@ -1,0 +1,46 @@
+"""`tf2kro validate DIR`: offline validation of emitted manifests (CRD schemas, kro RGD build checks).
+
+Exit codes: 0 clean (warnings allowed), 1 violations, 2 bad input (ToolError, mapped by the CLI group).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from converter.model import ToolError
+from converter.validate.runner import validate_tree
+
+# Repo checkout: <root>/converter/commands/validate.py; the shared CRD set sits next to the repo.
+DEFAULT_CRDS = Path(__file__).resolve().parents[2].parent / "shared" / "crds"
+
+
+@click.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option(
+    "--crds",
+    "crd_dirs",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help=f"CRD file or directory (repeatable). Default: {DEFAULT_CRDS} if present.",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def validate(directory: Path, crd_dirs: tuple[Path, ...], fmt: str) -> None:
+    """Validate every YAML object under DIRECTORY against its CRD, and every kro RGD like kro's graph builder."""
+    if not directory.exists():
+        raise ToolError("no such file or directory", str(directory))
+    crds = list(crd_dirs)
+    if not crds:
+        if not DEFAULT_CRDS.is_dir():
+            raise ToolError(f"--crds is required (default {DEFAULT_CRDS} does not exist)")
+        crds = [DEFAULT_CRDS]
+    for c in crds:
+        if not c.exists():
+            raise ToolError("CRD path does not exist", str(c))
+    report = validate_tree(directory, crds)
+    if fmt == "json":
+        click.echo(report.to_json())
+    else:
+        click.echo(report.to_text(), nl=False)
+    raise SystemExit(0 if report.ok else 1)
