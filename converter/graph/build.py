@@ -76,6 +76,42 @@ def value_index(result: MapResult) -> dict[str, list[tuple[str, str]]]:
     return index
 
 
+_MODULE_STEP = re.compile(r'module\.([A-Za-z0-9_-]+)((?:\[(?:"(?:[^"\\]|\\.)*"|[0-9]+)\])?)\.')
+
+
+def _split_module(address: str) -> tuple[list[tuple[str, str]], str]:
+    """`module.a["x"].module.b.aws_y.z[0]` → ([("a", '["x"]'), ("b", "")], "aws_y.z[0]")."""
+    steps: list[tuple[str, str]] = []
+    pos = 0
+    while True:
+        m = _MODULE_STEP.match(address, pos)
+        if not m:
+            return steps, address[pos:]
+        steps.append((m.group(1), m.group(2)))
+        pos = m.end()
+
+
+def _module_steps(address: str) -> list[tuple[str, str]]:
+    return _split_module(address.split(" (deposed", 1)[0])[0]
+
+
+def _prefixes(steps: list[tuple[str, str]]) -> list[str]:
+    out = [""]
+    for name, key in steps:
+        out.append(f"{out[-1]}module.{name}{key}.")
+    return out
+
+
+def _shared_prefix(inst_steps: list[tuple[str, str]], dep_steps: list[tuple[str, str]]) -> str:
+    """The dependent's module-instance prefix over the module steps it shares with the dependency."""
+    prefix = ""
+    for (dn, dk), (name, key) in zip(dep_steps, inst_steps, strict=False):
+        if dn != name or (dk and dk != key):
+            break
+        prefix += f"module.{name}{key}."
+    return prefix
+
+
 _AWS_ID = re.compile(r"^[a-z]+(-[a-z]+)?-[0-9a-f]{8,17}$")
 
 
@@ -92,15 +128,28 @@ def build_graph(state: StateFile, result: MapResult, mappings: MappingSet, hcl: 
         g.add_node(inst.address, type=inst.type, status=conv.status.value, phase=conv.phase)
 
     by_resource: dict[str, list[str]] = defaultdict(list)
-    by_config: dict[str, list[str]] = defaultdict(list)
+    # (config address, module-instance prefix) -> instances: the prefix is the instance's module path cut after
+    # 0..all of its module steps (`""`, `module.eks["a"].`, `module.eks["a"].module.ng["x"].`)
+    by_scope: dict[tuple[str, str], list[str]] = defaultdict(list)
+    inst_steps: dict[str, list[tuple[str, str]]] = {}
     for inst in managed:
         by_resource[resource_of(inst.address)].append(inst.address)
-        by_config[config_address(inst.address)].append(inst.address)
+        cfg = config_address(inst.address)
+        steps = inst_steps[inst.address] = _module_steps(inst.address)
+        for prefix in _prefixes(steps):
+            by_scope[(cfg, prefix)].append(inst.address)
 
-    # 1. state dependencies (resource addresses, possibly with module keys)
+    # 1. state dependencies: Terraform records config addresses (`module.vpc.aws_vpc.this`, no instance keys).
+    # Inside a module instance a reference can only reach that same instance (nothing in `module.vpc["a"]` can
+    # name `module.vpc["b"]`), so the module steps a dependency shares with its dependent take the dependent's
+    # keys; the remaining steps (reached through module inputs) match every instance.
     for inst in managed:
+        steps = inst_steps[inst.address]
         for dep in inst.dependencies:
-            targets = by_resource.get(dep) or by_config.get(config_address(dep)) or []
+            targets = by_resource.get(dep)
+            if not targets:
+                dep_steps, _rest = _split_module(dep)
+                targets = by_scope.get((config_address(dep), _shared_prefix(steps, dep_steps)), ())
             for t in targets:
                 if t != inst.address:
                     g.add_edge(t, inst.address, via="state")
@@ -115,8 +164,9 @@ def build_graph(state: StateFile, result: MapResult, mappings: MappingSet, hcl: 
                 if len(parts) < 2 or parts[0] in ("var", "local", "module", "data", "each", "count", "path", "self"):
                     continue
                 target_cfg = (res.module_address + "." if res.module_address else "") + ".".join(parts[:2])
-                for src in by_config.get(res.address, ()):
-                    for t in by_config.get(target_cfg, ()):
+                # the target is in the same module *instance* as the source
+                for src in by_scope.get((res.address, ""), ()):
+                    for t in by_scope.get((target_cfg, _prefixes(inst_steps[src])[-1]), ()):
                         if t != src:
                             g.add_edge(t, src, via=f"hcl {ref.file}:{ref.line}")
 
