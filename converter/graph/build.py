@@ -19,7 +19,7 @@ from converter.load.address import config_address, resource_of
 from converter.mapping.engine import MapResult
 from converter.mapping.paths import MISSING, resolve
 from converter.mapping.spec import MappingSet
-from converter.model import StateFile, Status
+from converter.model import ResourceInstance, StateFile, Status
 
 
 @dataclass
@@ -102,14 +102,77 @@ def _prefixes(steps: list[tuple[str, str]]) -> list[str]:
     return out
 
 
-def _shared_prefix(inst_steps: list[tuple[str, str]], dep_steps: list[tuple[str, str]]) -> str:
-    """The dependent's module-instance prefix over the module steps it shares with the dependency."""
-    prefix = ""
+def _shared_prefix(inst_steps: list[tuple[str, str]], dep_steps: list[tuple[str, str]]) -> tuple[str, int]:
+    """The dependent's module-instance prefix over the module steps it shares with the dependency, and their count."""
+    prefix, depth = "", 0
     for (dn, dk), (name, key) in zip(dep_steps, inst_steps, strict=False):
         if dn != name or (dk and dk != key):
             break
         prefix += f"module.{name}{key}."
-    return prefix
+        depth += 1
+    return prefix, depth
+
+
+class _ModuleEvidence:
+    """Narrows a dependency that enters another module call (`module.eks["c1"]` → `module.vpc.aws_subnet.private`,
+    recorded because an input reads `module.vpc[each.value.network]`) to the instances of that call whose ids or
+    ARNs appear in the dependent's own module instance; with no such evidence every instance stays a target."""
+
+    def __init__(self, under: dict[str, list[ResourceInstance]]):
+        self.under = under
+        self._evidence: dict[str, set[str]] = {}
+        self._owned: dict[str, set[str]] = {}
+
+    def evidence(self, scope: str, inst: ResourceInstance) -> set[str]:
+        key = scope or inst.address
+        got = self._evidence.get(key)
+        if got is None:
+            got = set()
+            for member in (self.under.get(scope, ()) if scope else (inst,)):
+                _id_strings(member.attributes, got)
+            self._evidence[key] = got
+        return got
+
+    def owned(self, group: str) -> set[str]:
+        got = self._owned.get(group)
+        if got is None:
+            got = set()
+            for member in self.under.get(group, ()):
+                for k in ("id", "arn"):
+                    v = member.attributes.get(k)
+                    if isinstance(v, str) and v:
+                        got.add(v)
+            self._owned[group] = got
+        return got
+
+    def targets(self, inst: ResourceInstance, prefixes: list[str], depth: int, targets: Any,
+                inst_prefixes: dict[str, list[str]]) -> Any:
+        scope = prefixes[depth + 1] if len(prefixes) > depth + 1 else ""
+        groups: set[str] = set()
+        for t in targets:
+            tp = inst_prefixes[t]
+            if len(tp) <= depth + 1:
+                return targets
+            groups.add(tp[depth + 1])
+        if len(groups) < 2:
+            return targets
+        seen = self.evidence(scope, inst)
+        chosen = {g for g in groups if not self.owned(g).isdisjoint(seen)}
+        if not chosen:
+            return targets
+        return [t for t in targets if inst_prefixes[t][depth + 1] in chosen]
+
+
+def _id_strings(node: Any, out: set[str]) -> None:
+    if isinstance(node, str):
+        if node.startswith("arn:") or _AWS_ID.match(node):
+            out.add(node)
+    elif isinstance(node, dict):
+        for v in node.values():
+            _id_strings(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            _id_strings(v, out)
 
 
 _AWS_ID = re.compile(r"^[a-z]+(-[a-z]+)?-[0-9a-f]{8,17}$")
@@ -132,12 +195,17 @@ def build_graph(state: StateFile, result: MapResult, mappings: MappingSet, hcl: 
     # 0..all of its module steps (`""`, `module.eks["a"].`, `module.eks["a"].module.ng["x"].`)
     by_scope: dict[tuple[str, str], list[str]] = defaultdict(list)
     inst_steps: dict[str, list[tuple[str, str]]] = {}
+    inst_prefixes: dict[str, list[str]] = {}
+    under: dict[str, list[ResourceInstance]] = defaultdict(list)  # module-instance prefix -> instances in it
     for inst in managed:
         by_resource[resource_of(inst.address)].append(inst.address)
         cfg = config_address(inst.address)
         steps = inst_steps[inst.address] = _module_steps(inst.address)
-        for prefix in _prefixes(steps):
+        prefixes = inst_prefixes[inst.address] = _prefixes(steps)
+        for prefix in prefixes:
             by_scope[(cfg, prefix)].append(inst.address)
+            under[prefix].append(inst)
+    narrow = _ModuleEvidence(under)
 
     # 1. state dependencies: Terraform records config addresses (`module.vpc.aws_vpc.this`, no instance keys).
     # Inside a module instance a reference can only reach that same instance (nothing in `module.vpc["a"]` can
@@ -149,7 +217,10 @@ def build_graph(state: StateFile, result: MapResult, mappings: MappingSet, hcl: 
             targets = by_resource.get(dep)
             if not targets:
                 dep_steps, _rest = _split_module(dep)
-                targets = by_scope.get((config_address(dep), _shared_prefix(steps, dep_steps)), ())
+                shared, depth = _shared_prefix(steps, dep_steps)
+                targets = by_scope.get((config_address(dep), shared), ())
+                if len(dep_steps) > depth and len(targets) > 1:
+                    targets = narrow.targets(inst, inst_prefixes[inst.address], depth, targets, inst_prefixes)
             for t in targets:
                 if t != inst.address:
                     g.add_edge(t, inst.address, via="state")
@@ -166,7 +237,7 @@ def build_graph(state: StateFile, result: MapResult, mappings: MappingSet, hcl: 
                 target_cfg = (res.module_address + "." if res.module_address else "") + ".".join(parts[:2])
                 # the target is in the same module *instance* as the source
                 for src in by_scope.get((res.address, ""), ()):
-                    for t in by_scope.get((target_cfg, _prefixes(inst_steps[src])[-1]), ()):
+                    for t in by_scope.get((target_cfg, inst_prefixes[src][-1]), ()):
                         if t != src:
                             g.add_edge(t, src, via=f"hcl {ref.file}:{ref.line}")
 
