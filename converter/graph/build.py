@@ -118,12 +118,14 @@ class _ModuleEvidence:
     recorded because an input reads `module.vpc[each.value.network]`) to the instances of that call whose ids or
     ARNs appear in the dependent's own module instance; with no such evidence every instance stays a target."""
 
-    def __init__(self, under: dict[str, list[ResourceInstance]]):
+    def __init__(self, under: dict[str, list[ResourceInstance]], inst_prefixes: dict[str, list[str]]):
         self.under = under
+        self.inst_prefixes = inst_prefixes
         self._evidence: dict[str, set[str]] = {}
-        self._owned: dict[str, set[str]] = {}
+        self._owner: dict[str, list[str]] | None = None  # id/ARN -> module-instance prefixes of its resource
+        self._cache: dict[tuple[str, str, int], Any] = {}
 
-    def evidence(self, scope: str, inst: ResourceInstance) -> set[str]:
+    def _evidence_of(self, scope: str, inst: ResourceInstance) -> set[str]:
         key = scope or inst.address
         got = self._evidence.get(key)
         if got is None:
@@ -133,34 +135,34 @@ class _ModuleEvidence:
             self._evidence[key] = got
         return got
 
-    def owned(self, group: str) -> set[str]:
-        got = self._owned.get(group)
-        if got is None:
-            got = set()
-            for member in self.under.get(group, ()):
+    def _owners(self) -> dict[str, list[str]]:
+        if self._owner is None:
+            self._owner = {}
+            for member in self.under.get("", ()):
                 for k in ("id", "arn"):
                     v = member.attributes.get(k)
                     if isinstance(v, str) and v:
-                        got.add(v)
-            self._owned[group] = got
-        return got
+                        self._owner.setdefault(v, self.inst_prefixes[member.address])
+        return self._owner
 
-    def targets(self, inst: ResourceInstance, prefixes: list[str], depth: int, targets: Any,
-                inst_prefixes: dict[str, list[str]]) -> Any:
+    def targets(self, inst: ResourceInstance, cfg: str, depth: int, targets: Any) -> Any:
+        """`targets`: the instances of config address `cfg` under the dependent's prefix at `depth`, all of them
+        inside a module call one level deeper (so each has a module-instance prefix at depth + 1)."""
+        prefixes = self.inst_prefixes[inst.address]
         scope = prefixes[depth + 1] if len(prefixes) > depth + 1 else ""
-        groups: set[str] = set()
-        for t in targets:
-            tp = inst_prefixes[t]
-            if len(tp) <= depth + 1:
-                return targets
-            groups.add(tp[depth + 1])
-        if len(groups) < 2:
-            return targets
-        seen = self.evidence(scope, inst)
-        chosen = {g for g in groups if not self.owned(g).isdisjoint(seen)}
-        if not chosen:
-            return targets
-        return [t for t in targets if inst_prefixes[t][depth + 1] in chosen]
+        key = (scope or inst.address, cfg, depth)
+        got = self._cache.get(key)
+        if got is None:
+            owners = self._owners()
+            chosen = set()
+            for v in self._evidence_of(scope, inst):
+                op = owners.get(v)
+                if op is not None and len(op) > depth + 1:
+                    chosen.add(op[depth + 1])
+            got = [t for t in targets if self.inst_prefixes[t][depth + 1] in chosen] if chosen else []
+            got = got or targets
+            self._cache[key] = got
+        return got
 
 
 def _id_strings(node: Any, out: set[str]) -> None:
@@ -205,7 +207,7 @@ def build_graph(state: StateFile, result: MapResult, mappings: MappingSet, hcl: 
         for prefix in prefixes:
             by_scope[(cfg, prefix)].append(inst.address)
             under[prefix].append(inst)
-    narrow = _ModuleEvidence(under)
+    narrow = _ModuleEvidence(under, inst_prefixes)
 
     # 1. state dependencies: Terraform records config addresses (`module.vpc.aws_vpc.this`, no instance keys).
     # Inside a module instance a reference can only reach that same instance (nothing in `module.vpc["a"]` can
@@ -218,9 +220,10 @@ def build_graph(state: StateFile, result: MapResult, mappings: MappingSet, hcl: 
             if not targets:
                 dep_steps, _rest = _split_module(dep)
                 shared, depth = _shared_prefix(steps, dep_steps)
-                targets = by_scope.get((config_address(dep), shared), ())
+                cfg = config_address(dep)
+                targets = by_scope.get((cfg, shared), ())
                 if len(dep_steps) > depth and len(targets) > 1:
-                    targets = narrow.targets(inst, inst_prefixes[inst.address], depth, targets, inst_prefixes)
+                    targets = narrow.targets(inst, cfg, depth, targets)
             for t in targets:
                 if t != inst.address:
                     g.add_edge(t, inst.address, via="state")
