@@ -23,6 +23,28 @@ def _estate_for(fleet, state_path: str | None = None, hcl_dir: str | None = None
     return load_estate(st, hcl if hcl and hcl.exists() else None)
 
 
+def leak_needles(estate) -> list[str]:
+    """The estate's sensitive strings for the leak scan, minus the *names* of helm `set_sensitive` entries.
+
+    converter.secrets treats everything under a sensitive path's ancestors as sensitive, so the value path
+    `set_sensitive[0].value` also marks its sibling `name` (e.g. `auth.password`): a Helm value path the fleet
+    output must name (it is not the secret). Only those exact name strings are exempted, and only when they are
+    not themselves at a sensitive path."""
+    if estate is None:
+        return []
+    names: set[str] = set()
+    for inst in estate.state.instances:
+        if inst.type != "helm_release":
+            continue
+        exact = {tuple(p.steps) for p in inst.sensitive_paths}
+        for i, entry in enumerate(inst.attributes.get("set_sensitive") or []):
+            if isinstance(entry, dict) and ("set_sensitive", i, "name") not in exact:
+                names.add(str(entry.get("name", "")))
+        values = {str(e.get("value")) for e in inst.attributes.get("set_sensitive") or [] if isinstance(e, dict)}
+        names -= values
+    return [s for s in estate.secrets() if s not in names]
+
+
 @click.group(invoke_without_command=True)
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), help="Fleet file (fleet.yaml).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output directory (replaced atomically).")
@@ -40,7 +62,7 @@ def fleet(ctx, config_path, out_dir):
     fl = load_fleet(config_path)
     estate = _estate_for(fl)
     files = render_fleet(fl, estate)
-    write_tree(out_dir, files, estate.secrets() if estate else ())
+    write_tree(out_dir, files, leak_needles(estate))
     counts = kind_counts(files)
     click.echo(f"wrote {len(files)} files to {out_dir}: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
 
@@ -66,20 +88,20 @@ def init(state_path, hcl_dir, out_path, repo_url, progressive):
             raise click.UsageError(f"--progressive {p}: expected APP=canary or APP=bluegreen")
         marks[name] = mode
     estate = load_estate(state_path, hcl_dir)
-    out = Path(out_path).resolve()
+    out = Path(os.path.abspath(out_path))  # not resolve(): paths stay as the user laid them out (symlinks)
     base = out.parent
 
     def rel(p: str | None) -> str:
         if not p:
             return ""
-        return os.path.relpath(Path(p).resolve(), base)
+        return os.path.relpath(os.path.abspath(p), base)
 
     doc = derive_fleet(estate, state_ref=rel(state_path), hcl_ref=rel(hcl_dir), repo_url=repo_url, progressive=marks)
     unknown = set(marks) - {a["name"] for a in doc["spec"]["applications"]}
     if unknown:
         raise click.UsageError(f"--progressive: no application named {', '.join(sorted(unknown))}")
     text = dump_fleet(doc)
-    check_no_secrets({out.name: text}, estate.secrets())
+    check_no_secrets({out.name: text}, leak_needles(estate))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
@@ -122,7 +144,7 @@ def upgrade(config_path, cluster, to_version, out_dir, addon_versions, state_pat
                         if i.type == "aws_eks_addon" and i.attributes.get("cluster_name") == cluster})
         describe = fetch_addon_versions(to_version, names, region or blue.region, endpoint_url)
     files, summary = plan_upgrade(fl, estate, cluster, to_version, describe, env_name)
-    write_tree(out_dir, files, estate.secrets())
+    write_tree(out_dir, files, leak_needles(estate))
     click.echo(f"wrote {len(summary['steps'])} steps to {out_dir}: "
                + ", ".join(s["dir"] for s in summary["steps"]))
     for name, v in sorted(summary["addons"].items()):

@@ -25,6 +25,10 @@ DEFAULT_ENVS = ("dev", "staging", "prod")
 GENERATIONS = ("blue", "green")
 # cluster attributes a Helm value can be bound to (rendered per cluster by the ApplicationSet)
 CLUSTER_ATTRS = ("name", "region", "vpcId", "accountId", "env")
+DEFAULT_METRICS = [  # Flagger built-ins (need Prometheus + a mesh/ingress provider)
+    {"name": "request-success-rate", "thresholdRange": {"min": 99}, "interval": "1m"},
+    {"name": "request-duration", "thresholdRange": {"max": 500}, "interval": "1m"},
+]
 
 
 def _dns(s: str) -> str:
@@ -196,7 +200,8 @@ def _progressive(d: dict[str, Any] | None, app: str) -> Progressive | None:
         step_weight=int(d.get("stepWeight", 10)),
         max_weight=int(d.get("maxWeight", 50)),
         iterations=int(d.get("iterations", 10)),
-        metrics=list(d.get("metrics") or []),
+        # every rollout is gated by metrics (Flagger rolls back after `threshold` failed checks)
+        metrics=list(d.get("metrics") or DEFAULT_METRICS),
         metric_templates=list(d.get("metricTemplates") or []),
         webhooks=list(d.get("webhooks") or []),
     )

@@ -107,13 +107,22 @@ def render_fleet(fleet: Fleet, estate: Any = None) -> dict[str, str]:
     hub_specs = [s for s in fleet.external_secrets if s.scope == "hub"]
     wl_specs = [s for s in fleet.external_secrets if s.scope == "workload"]
     store_docs = [externalsecrets.service_account(fleet), externalsecrets.cluster_secret_store(fleet)]
+    patches = []
     if hub_specs:
         files["hub/external-secrets/store.yaml"] = dump_yaml(store_docs)
         for s in hub_specs:
             files[f"hub/external-secrets/{s.name}.yaml"] = dump_yaml([externalsecrets.external_secret(fleet, s)])
             patch = externalsecrets.password_patch(fleet, s, estate)
             if patch:
-                files[f"patches/{patch['metadata']['name']}-master-password.yaml"] = dump_yaml([patch])
+                patches.append({"target": {"group": "rds.services.k8s.aws", "version": "v1alpha1",
+                                           "kind": patch["kind"], "name": patch["metadata"]["name"]},
+                                "patch": dump_yaml([patch])})
+    if patches:
+        # a kustomize Component for the `tf2kro convert` output (`components: [<path to>/patches]`): the patches
+        # are partial objects, so they live inside it rather than as manifests of their own
+        files["patches/kustomization.yaml"] = dump_yaml([{
+            "apiVersion": "kustomize.config.k8s.io/v1alpha1", "kind": "Component",
+            "metadata": {"name": "tf2kro-fleet-patches"}, "patches": patches}])
     base_docs = list(store_docs)
     for ns in sorted({s.namespace for s in wl_specs}):
         base_docs.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
@@ -162,7 +171,7 @@ Commit this directory to `{fleet.repo_url}` at `{fleet.path}/` (revision `{fleet
 | `hub/external-secrets/` | bootstrap | ClusterSecretStore (IRSA) + ExternalSecrets the ACK objects need on the hub |
 | `platform/base/` | ApplicationSet `platform-base` (every cluster) | ClusterSecretStore + ExternalSecrets for workloads |
 | `apps/<app>/envs/<env>/` | ApplicationSet `<app>` (matrix: these directories × clusters with `env=<env>`) | `values.yaml` overrides, `manifests/` (Canary, ExternalSecret) |
-| `patches/` | not synced | kustomize patches for the `tf2kro convert` output (DB master password Secret reference) |
+| `patches/` | not synced | kustomize Component for the `tf2kro convert` output: `spec.masterUserPassword` → the ExternalSecret's Secret |
 | `policies/gator/` | not synced | `gator verify policies/gator/suite.yaml` in CI |
 | `review/applications/` | not synced | the Applications the ApplicationSets render for today's clusters |
 

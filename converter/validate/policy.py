@@ -379,7 +379,7 @@ def evaluate(policies: list[Policy], subjects: list[Subject],
 
 # --------------------------------------------------------------------------------------------- trees
 
-SKIP_KINDS = {"ConstraintTemplate", "Suite", "CustomResourceDefinition", "Kustomization"}
+SKIP_KINDS = {"ConstraintTemplate", "Suite", "CustomResourceDefinition", "Kustomization", "Component"}
 
 
 def subjects_from_docs(docs: Iterable[Any], source: str = "", default_namespace: str = "") -> list[Subject]:
