@@ -21,6 +21,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("converter.commands.graph", "graph"),
     ("converter.commands.diff", "diff"),
     ("converter.commands.inventory", "inventory"),
+    ("converter.commands.plan", "plan"),
     ("converter.commands.fleet", "fleet"),
     ("converter.commands.validate", "validate"),
 ]

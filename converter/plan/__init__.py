@@ -1,0 +1,16 @@
+"""plan stage: per-phase migration plan (steps, exit checks, Terraform handoff, rollback, PR bodies, status)."""
+
+from converter.plan.model import PhasePlan, Plan, PlanItem, build_plan
+from converter.plan.render import emit_both, render_plan_tree
+
+__all__ = ["Plan", "PhasePlan", "PlanItem", "build_plan", "emit_both", "render_plan_tree", "make_plan"]
+
+
+def make_plan(estate, *, env="main", namespace="infrastructure", owners=None, live_path=None, hcl_dir=None,
+              sa=("external-secrets", "external-secrets")):
+    """Estate → (Plan, {relpath: text}); the caller writes the files with `write_tree`."""
+    ro, rw = emit_both(estate, env, namespace)
+    literal = {p: po.literal_refs for p, po in rw.items()}
+    plan = build_plan(estate, env=env, namespace=namespace, owners=owners, live_path=live_path, hcl_dir=hcl_dir,
+                      literal_refs=literal)
+    return plan, render_plan_tree(estate, plan, ro, rw, sa)

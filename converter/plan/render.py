@@ -1,0 +1,202 @@
+"""Render a Plan into the GitOps repository layout (written atomically by `write_tree`):
+
+    environments/<env>/00-prerequisites/          ClusterSecretStore (only when a phase needs secrets)
+    environments/<env>/<NN-phase>/read-only/      step 1: RGD + instance, every object read-only
+    environments/<env>/<NN-phase>/adopt/          step 2: the same without read-only
+    environments/<env>/<NN-phase>/secrets/        ExternalSecrets (referenced by both kustomizations)
+    terraform/<NN-phase>/removed.tf               step 3: removed {} blocks (Terraform ≥ 1.7)
+    terraform/<NN-phase>/state-rm.sh              step 3: exact instances a removed block cannot express
+    terraform/<NN-phase>/rollback-imports.tf      step 4: import {} blocks (Terraform ≥ 1.5)
+    prs/<NN-phase>.md                             PR body per phase
+    CODEOWNERS, plan.json, README.md
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from converter.emit.kro import EmitOptions, PhaseOutput, emit_phases
+from converter.emit.writer import dump_yaml
+from converter.pipeline import Estate
+from converter.plan.model import SECRET_STORE, PhasePlan, Plan
+from converter.plan.prbody import render_pr
+from converter.plan.terraform import import_block, removed_block, shell_quote, terraform_fmt
+
+ESO_API = "external-secrets.io/v1"
+KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
+
+
+def emit_both(estate: Estate, env: str, namespace: str) -> tuple[dict[str, PhaseOutput], dict[str, PhaseOutput]]:
+    ro = emit_phases(estate.result, estate.graph, EmitOptions(env=env, namespace=namespace, read_only=True), estate.hcl)
+    rw = emit_phases(estate.result, estate.graph, EmitOptions(env=env, namespace=namespace, read_only=False), estate.hcl)
+    return {p.phase: p for p in ro}, {p.phase: p for p in rw}
+
+
+def _kustomization(resources: list[str]) -> str:
+    return dump_yaml([{"apiVersion": KUSTOMIZE_API, "kind": "Kustomization", "resources": resources}])
+
+
+def removed_tf(pp: PhasePlan, plan: Plan) -> str:
+    head = (f"# tf2kro plan — {pp.dirname} (env {plan.env}): Terraform stops managing these resources; ACK has adopted them.\n"
+            "# Terraform >= 1.7. In the same change, delete the resource blocks named here from the configuration.\n"
+            "# `terraform plan` then shows only \"will no longer be managed\"; after `terraform apply`,\n"
+            "# `terraform plan -detailed-exitcode` must return 0.\n")
+    objs = {it.address: it for it in pp.items}
+    blocks = []
+    for g in pp.handoff:
+        if g.mode != "removed":
+            continue
+        names = sorted({f"{objs[a].kind}/{objs[a].name}" for a in g.instances if objs[a].kind})
+        shown = ", ".join(names[:4]) + (f" (+{len(names) - 4})" if len(names) > 4 else "")
+        note = f"{len(g.instances)} instance(s) → {shown}"
+        if g.declared_at:
+            note += f"\ndeclared at {g.declared_at}"
+        blocks.append(removed_block(g.config_address, note))
+    if not blocks:
+        head += "# Nothing in this phase can be handed over with a removed block (see state-rm.sh).\n"
+    return terraform_fmt(head + "\n" + "\n".join(blocks))
+
+
+def rollback_tf(pp: PhasePlan, plan: Plan) -> str:
+    head = (f"# tf2kro plan — {pp.dirname} (env {plan.env}): ROLLBACK ONLY. Do not add this file during the migration.\n"
+            "# Re-imports every instance this phase handed over (Terraform >= 1.5), after the ACK objects are\n"
+            "# deleted with deletion-policy retain and the resource blocks are restored (git revert).\n")
+    blocks, manual = [], []
+    for it in pp.handed_over:
+        if it.import_id is None:
+            manual.append(f"# MANUAL: {it.address} — {it.import_manual}")
+            continue
+        blocks.append(import_block(it.address, it.import_id))
+    text = head
+    if manual:
+        text += "#\n# Import IDs tf2kro cannot build (write these import blocks by hand):\n" + "\n".join(manual) + "\n"
+    return terraform_fmt(text + "\n" + "\n".join(blocks))
+
+
+def state_rm_sh(pp: PhasePlan, plan: Plan) -> str:
+    addrs = pp.state_rm_addresses
+    lines = [
+        "#!/usr/bin/env bash",
+        f"# tf2kro plan — {pp.dirname} (env {plan.env}): instances a removed {{}} block cannot hand over",
+        "# (config address split across phases, partly unsupported, or declared in a module you cannot edit).",
+        "# Run from the Terraform root after the phase's ACK objects are adopted and synced.",
+        "set -euo pipefail",
+    ]
+    if not addrs:
+        lines.append('echo "tf2kro: nothing to remove from state with terraform state rm in this phase"')
+        return "\n".join(lines) + "\n"
+    lines.append(f'terraform state pull > "tf2kro-backup-{pp.dirname}-$(date +%Y%m%d%H%M%S).tfstate"')
+    lines.append("terraform state rm \\")
+    lines += [f"  {shell_quote(a)}" + (" \\" if i < len(addrs) - 1 else "") for i, a in enumerate(addrs)]
+    return "\n".join(lines) + "\n"
+
+
+def cluster_secret_store(plan: Plan, sa: tuple[str, str]) -> dict[str, Any]:
+    return {
+        "apiVersion": ESO_API,
+        "kind": "ClusterSecretStore",
+        "metadata": {"name": SECRET_STORE, "annotations": {"argocd.argoproj.io/sync-wave": "-5"}},
+        "spec": {"provider": {"aws": {
+            "service": "SecretsManager",
+            "region": plan.region or "us-east-1",
+            "auth": {"jwt": {"serviceAccountRef": {"name": sa[1], "namespace": sa[0]}}},
+        }}},
+    }
+
+
+def external_secrets(pp: PhasePlan, plan: Plan) -> list[dict[str, Any]]:
+    out = []
+    for s in pp.secrets:
+        out.append({
+            "apiVersion": ESO_API,
+            "kind": "ExternalSecret",
+            "metadata": {"name": s.k8s_secret, "namespace": plan.namespace, "annotations": {
+                "argocd.argoproj.io/sync-wave": "-2",
+                "tf2kro.dev/terraform-address": s.address,
+                "tf2kro.dev/used-by": f"{s.kind}/{s.object_name} {s.field}",
+            }},
+            "spec": {
+                "refreshInterval": "1h",
+                "secretStoreRef": {"name": SECRET_STORE, "kind": "ClusterSecretStore"},
+                "target": {"name": s.k8s_secret, "creationPolicy": "Owner", "deletionPolicy": "Retain"},
+                "data": [{"secretKey": s.property, "remoteRef": {"key": s.secret_name, "property": s.property}}],
+            },
+        })
+    return out
+
+
+def codeowners(plan: Plan) -> str:
+    lines = ["# tf2kro plan: owners per phase directory (--owners PHASE=@team)"]
+    for pp in plan.phases:
+        lines.append(f"/environments/{plan.env}/{pp.dirname}/ {pp.owners}")
+        lines.append(f"/terraform/{pp.dirname}/ {pp.owners}")
+    return "\n".join(lines) + "\n"
+
+
+def readme(plan: Plan) -> str:
+    rows = ["| # | phase | mapped | folded | unsupported | removed blocks | state rm | owners | PR body |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for pp in plan.phases:
+        c = pp.counts()
+        rows.append(f"| {pp.number} | {pp.phase} | {c['mapped']} | {c['folded']} | {c['unsupported']} | "
+                    f"{len(pp.removed_addresses)} | {len(pp.state_rm_addresses)} | {pp.owners} | [prs/{pp.dirname}.md](prs/{pp.dirname}.md) |")
+    findings = "\n".join(f"- **{f['kind']}**: {f['message']}" for f in plan.findings) or "None."
+    return f"""# Migration plan: Terraform → ACK (env `{plan.env}`)
+
+Generated by `tf2kro plan` from `{plan.state['path']}` (serial {plan.state['serial']}, lineage `{plan.state['lineage']}`).
+Phases run strictly in this order, one PR each; phase N+1 starts only after phase N passed all its exit checks.
+
+{chr(10).join(rows)}
+
+## Per phase
+
+1. **Adopt read-only** — ArgoCD syncs `environments/{plan.env}/<NN-phase>/read-only/`. Exit: every object
+   `ACK.ResourceSynced=True` and `services.k8s.aws/adopted: "true"`; no `desired resource state has changed` in the
+   controller logs (a line there is the diff ACK *would* write: fix it before going on).
+2. **Take read-only off** — switch the Application's path to `.../adopt/`. Exit: still adopted + synced, no writes.
+3. **Hand over from Terraform** — `terraform/<NN-phase>/removed.tf` (and delete the resource blocks it names) +
+   `state-rm.sh`; `terraform apply` forgets them. Exit: `terraform plan -detailed-exitcode` returns 0.
+4. **Rollback material** — `terraform/<NN-phase>/rollback-imports.tf`; deleting the kro instance only removes ACK
+   finalizers (deletion-policy retain), never the AWS resources.
+
+Check progress: `kubectl get <kinds> -A -o json > live.json && tf2kro plan --status --out <this dir> --kubectl-json live.json`.
+
+## Graph findings (whole estate)
+
+{findings}
+
+`plan.json` is the machine-readable form (docs/plan.md).
+"""
+
+
+def render_plan_tree(estate: Estate, plan: Plan, ro: dict[str, PhaseOutput], rw: dict[str, PhaseOutput],
+                     sa: tuple[str, str] = ("external-secrets", "external-secrets")) -> dict[str, str]:
+    files: dict[str, str] = {}
+    env = plan.env
+    if any(pp.secrets for pp in plan.phases):
+        files[f"environments/{env}/00-prerequisites/cluster-secret-store.yaml"] = dump_yaml([cluster_secret_store(plan, sa)])
+        files[f"environments/{env}/00-prerequisites/kustomization.yaml"] = _kustomization(["cluster-secret-store.yaml"])
+    for pp in plan.phases:
+        base = f"environments/{env}/{pp.dirname}"
+        extra = []
+        if pp.secrets:
+            files[f"{base}/secrets/external-secrets.yaml"] = dump_yaml(external_secrets(pp, plan))
+            files[f"{base}/secrets/kustomization.yaml"] = _kustomization(["external-secrets.yaml"])
+            extra = ["../secrets"]
+        for sub, outputs in (("read-only", ro), ("adopt", rw)):
+            po = outputs.get(pp.phase)
+            if po is None:
+                continue
+            files[f"{base}/{sub}/rgd.yaml"] = dump_yaml([po.rgd])
+            files[f"{base}/{sub}/instance.yaml"] = dump_yaml([po.instance])
+            files[f"{base}/{sub}/kustomization.yaml"] = _kustomization(["rgd.yaml", "instance.yaml"] + extra)
+        tf = f"terraform/{pp.dirname}"
+        files[f"{tf}/removed.tf"] = removed_tf(pp, plan)
+        files[f"{tf}/rollback-imports.tf"] = rollback_tf(pp, plan)
+        files[f"{tf}/state-rm.sh"] = state_rm_sh(pp, plan)
+        for name, text in render_pr(plan, pp, estate.graph).items():
+            files[f"prs/{name}"] = text
+    files["CODEOWNERS"] = codeowners(plan)
+    files["plan.json"] = plan.to_json()
+    files["README.md"] = readme(plan)
+    return files
