@@ -26,7 +26,14 @@ DEFAULT_CRDS = Path(__file__).resolve().parents[2].parent / "shared" / "crds"
     help=f"CRD file or directory (repeatable). Default: {DEFAULT_CRDS} if present.",
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def validate(directory: Path, crd_dirs: tuple[Path, ...], fmt: str) -> None:
+@click.option(
+    "--policies",
+    "policy_dirs",
+    multiple=True,
+    help="Gatekeeper ConstraintTemplates + Constraints (file or directory, repeatable) evaluated offline with "
+    "regorus; `bundled` = the policies shipped with tf2kro (converter/fleet/policies).",
+)
+def validate(directory: Path, crd_dirs: tuple[Path, ...], fmt: str, policy_dirs: tuple[str, ...] = ()) -> None:
     """Validate every YAML object under DIRECTORY against its CRD, and every kro RGD like kro's graph builder."""
     if not directory.exists():
         raise ToolError("no such file or directory", str(directory))
@@ -38,7 +45,13 @@ def validate(directory: Path, crd_dirs: tuple[Path, ...], fmt: str) -> None:
     for c in crds:
         if not c.exists():
             raise ToolError("CRD path does not exist", str(c))
-    report = validate_tree(directory, crds)
+    extra = []
+    if policy_dirs:
+        from converter.validate.policy import PolicyCheck
+
+        paths = None if list(policy_dirs) == ["bundled"] else [p for p in policy_dirs if p != "bundled"]
+        extra.append(PolicyCheck(directory, paths))
+    report = validate_tree(directory, crds, extra_checks=extra)
     if fmt == "json":
         click.echo(report.to_json())
     else:
