@@ -510,3 +510,51 @@ def constraint_crd(pol: Policy, match_schema: dict[str, Any] | None = None) -> d
                          for v in ("v1beta1", "v1alpha1")],
         },
     }
+
+
+# --------------------------------------------------------------------------------------------- runner hook
+
+
+class PolicyCheck:
+    """An `extra_checks` callable for `converter.validate.runner.validate_tree`: `(obj, file) -> [Problem]`.
+
+    Built once per tree (the inventory for `data.inventory` needs every object); objects in gator Suite
+    directories are skipped. Deny violations are errors, dryrun/warn ones warnings (code `policy`).
+    """
+
+    __name__ = "gatekeeper-policies"
+
+    def __init__(self, root: str | Path, policy_paths: Iterable[str | Path] | None = None):
+        from converter.validate.crds import Problem
+
+        self._problem = Problem
+        self.root = Path(root)
+        self.policies = load_policies(policy_paths)
+        subjects = subjects_from_tree(self.root)
+        self.scanned = {s.source.split("#", 1)[0] for s in subjects}
+        inventory = build_inventory((s.obj, s.namespace) for s in subjects if not s.template)
+        self.ns_labels: dict[str, dict[str, str]] = {}
+        for s in subjects:
+            if s.obj.get("kind") == "Namespace" and s.obj.get("apiVersion") == "v1":
+                md = s.obj.get("metadata") or {}
+                self.ns_labels[md.get("name", "")] = md.get("labels") or {}
+        self.inventory = inventory
+        self.report = PolicyReport()
+
+    def __call__(self, obj: dict[str, Any], rel: str) -> list[Any]:
+        if rel not in self.scanned and self.root.is_dir():
+            return []
+        subs = subjects_from_docs([obj], rel)
+        if not subs:
+            return []
+        rep = evaluate(self.policies, subs, self.ns_labels, self.inventory)
+        self.report.checks += rep.checks
+        self.report.objects += rep.objects
+        self.report.violations.extend(rep.violations)
+        self.report.skipped.extend(rep.skipped)
+        out = []
+        for v in rep.violations:
+            path = v.source.split("#", 1)[1] if "#" in v.source else ""
+            out.append(self._problem(f"resources[{path}]" if path else "", str(v),
+                                     "error" if v.enforcement == "deny" else "warning", "policy"))
+        return out
