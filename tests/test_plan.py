@@ -360,3 +360,27 @@ def test_plan_status_errors(tmp_path):
     junk.write_text("not json")
     res = CliRunner().invoke(main, ["plan", "--status", "--out", str(out), "--kubectl-json", str(junk)])
     assert res.exit_code == 2 and "kubectl" in res.output
+
+
+# ---------------------------------------------------------------------------------------------- --live
+def test_plan_live_capture_counts_adoption_would_change(tmp_path):
+    pytest.importorskip("converter.diff.run")
+    st = tmp_path / "s.tfstate"
+    vpc = sf.vpc()
+    st.write_text(sf.state(sf.resource("aws_vpc", "this", vpc)))
+    item = {"VpcId": vpc["id"], "CidrBlock": "10.0.0.0/16", "InstanceTenancy": "dedicated", "State": "available",
+            "CidrBlockAssociationSet": [{"CidrBlock": "10.0.0.0/16", "CidrBlockState": {"State": "associated"}}],
+            "Tags": [{"Key": k, "Value": v} for k, v in vpc["tags_all"].items()],
+            "_join": {"dns_support": True, "dns_hostnames": True, "nau_metrics": False}}
+    cap = tmp_path / "live.json"
+    cap.write_text(json.dumps({"format": "tf2kro-live-capture/v1", "region": "eu-west-1", "captured_at": "2026-01-01T00:00:00Z",
+                               "scope": {}, "types": {"aws_vpc": {"tf_type": "aws_vpc", "requested": [vpc["id"]],
+                                                                  "items": {vpc["id"]: item}}}}))
+    out = tmp_path / "plan"
+    res = _run("plan", "--state", st, "--out", out, "--live", cap)
+    assert res.exit_code == 0, res.output
+    plan = json.loads((out / "plan.json").read_text())
+    n = plan["phases"][0]["adoption_would_change"]
+    assert n >= 1
+    pr = (out / "prs/01-network.md").read_text()
+    assert f"{n} adoption-would-change" in pr and "**blocking**" in pr and "instanceTenancy" in pr

@@ -182,6 +182,16 @@ def kind_short(kind_ref: str | None) -> str | None:
     return kind_ref.rsplit("/", 1)[-1] if kind_ref else None
 
 
+def plural(kind: str) -> str:
+    """CRD plural of an ACK kind (lowercase; VPC → vpcs, Policy → policies, ElasticIPAddress → elasticipaddresses)."""
+    k = kind.lower()
+    if k.endswith("s"):
+        return k + "es"
+    if k.endswith("y") and k[-2:-1] not in "aeiou":
+        return k[:-1] + "ies"
+    return k + "s"
+
+
 def _leaves(node: Any) -> int:
     if isinstance(node, dict):
         return sum(_leaves(v) for v in node.values())
@@ -344,7 +354,7 @@ def _prerequisites(pp_items: list[PlanItem], controllers: list[dict[str, str]], 
 def _steps(pp: PhasePlan, env: str, namespace: str) -> list[dict[str, Any]]:
     base = f"environments/{env}/{pp.dirname}"
     n = len(pp.mapped)
-    kinds = ",".join(sorted({f"{(it.kind or '').lower()}s.{(it.api_version or '').split('/')[0]}" for it in pp.mapped}))
+    kinds = ",".join(sorted({f"{plural(it.kind or '')}.{(it.api_version or '').split('/')[0]}" for it in pp.mapped}))
     tfdir = f"terraform/{pp.dirname}"
     return [
         {"id": "read-only", "title": "Adopt read-only",
@@ -352,13 +362,13 @@ def _steps(pp: PhasePlan, env: str, namespace: str) -> list[dict[str, Any]]:
          "exit_check": f"all {n} objects ACK.ResourceSynced=True and annotated services.k8s.aws/adopted: \"true\"; "
                        "no 'desired resource state has changed' line in the controller logs",
          "commands": [f"kubectl get {kinds} -n {namespace} -o json > {pp.dirname}.json" if kinds else "",
-                      f"tf2kro plan --status --out <plan dir> --kubectl-json {pp.dirname}.json",
+                      f"tf2kro plan --status --out <plan dir> --phase {pp.phase} --kubectl-json {pp.dirname}.json",
                       "kubectl -n ack-system logs deploy/<controller> --since=1h | grep -c 'desired resource state has changed'  # must be 0"]},
         {"id": "adopt", "title": "Take read-only off",
          "do": f"point the phase at {base}/adopt (same objects, no read-only annotation)",
          "exit_check": f"all {n} objects still adopted + synced, none read-only; no 'desired resource state has changed' "
                        "log lines and no CloudTrail write events from the controller role",
-         "commands": [f"tf2kro plan --status --out <plan dir> --kubectl-json {pp.dirname}.json"]},
+         "commands": [f"tf2kro plan --status --out <plan dir> --phase {pp.phase} --kubectl-json {pp.dirname}.json"]},
         {"id": "handoff", "title": "Hand over from Terraform",
          "do": f"copy {tfdir}/removed.tf into the Terraform root and delete the resource blocks it names; run "
                f"{tfdir}/state-rm.sh; terraform plan must show only 'will no longer be managed' (0 to add/change/destroy); "

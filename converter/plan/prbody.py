@@ -77,6 +77,10 @@ def _steps_table(pp: PhasePlan, plan: Plan) -> str:
     ]
     lines = ["| # | step | exit check |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    check = next((c for c in pp.steps[0]["commands"] if c.startswith("kubectl get")), "") if pp.steps else ""
+    if check:
+        lines += ["", "Check steps 1–2 (exit 0 = done):", "", "```sh", check,
+                  f"tf2kro plan --status --out <plan dir> --phase {pp.phase} --kubectl-json {pp.dirname}.json", "```"]
     return "\n".join(lines) + "\n"
 
 
