@@ -7,6 +7,7 @@ reference/toolchain.md §2), while the v4 state is self-describing. Older format
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from pathlib import Path
@@ -34,7 +35,28 @@ def load_state(source: str | Path | IO[str]) -> StateFile:
     return parse_state(text, name)
 
 
+#: From this size on, the document is parsed with the cyclic GC paused and then frozen (see parse_state).
+FREEZE_BYTES = 4 * 2**20
+
+
 def parse_state(text: str, name: str = "<state>") -> StateFile:
+    """Parse state JSON. A large state is millions of small containers that live until the process ends and hold
+    no reference cycles: the cyclic GC is paused while they are built (its collections would rescan them again and
+    again) and they are then moved to the permanent generation (`gc.freeze`), so later stages' collections skip them.
+    """
+    if len(text) < FREEZE_BYTES:
+        return _parse_state(text, name)
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse_state(text, name)
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
+
+
+def _parse_state(text: str, name: str) -> StateFile:
     if not text.strip():
         raise ToolError("state file is empty", source=name)
     try:
