@@ -484,10 +484,14 @@ def build_plan(estate: Estate, *, env: str = "main", namespace: str = "infrastru
         for g in groups.get(ph, []):
             if g.mode == "state-rm":
                 findings.append(PhaseFinding("review", "state-rm", f"{g.instances[0]}: {g.reason}", g.instances))
+        manual: dict[tuple[str, str], list[str]] = defaultdict(list)
         for it in items:
             if it.import_manual:
-                findings.append(PhaseFinding("review", "manual-import", f"{it.address}: rollback import ID is manual — "
-                                             f"{it.import_manual}", [it.address]))
+                manual[(it.type, it.import_manual)].append(it.address)
+        for (tf_type, why), addrs in sorted(manual.items()):
+            findings.append(PhaseFinding("review", "manual-import", f"{len(addrs)} {tf_type} instance(s) "
+                                         f"({', '.join(addrs[:3])}{', …' if len(addrs) > 3 else ''}): rollback import "
+                                         f"ID is manual — {why}", addrs))
         adopt = adoption.get(ph, {"count": 0, "findings": [], "source": live_path}) if adoption is not None else None
         if adopt and adopt["count"]:
             findings.insert(0, PhaseFinding("blocking", "adoption-would-change",
