@@ -52,12 +52,25 @@ def is_sensitive_path(inst: ResourceInstance, path: Iterable[str | int]) -> bool
     return any(isinstance(s, str) and is_secret_name(s) for s in steps)
 
 
+def lies_in_sensitive_path(inst: ResourceInstance, path: Iterable[str | int]) -> bool:
+    """True when `path` is or lies inside a sensitive path (not when it merely contains one).
+
+    is_sensitive_path also answers True for ancestors, which is right for rendering (a parent object that holds
+    a secret is not rendered whole) but wrong for collecting secret strings: the sibling `name` of a marked
+    `set_sensitive[0].value` is a Helm key path, not a secret."""
+    steps = tuple(path)
+    for sp in inst.sensitive_paths:
+        if len(sp.steps) <= len(steps) and tuple(sp.steps) == steps[: len(sp.steps)]:
+            return True
+    return any(isinstance(s, str) and is_secret_name(s) for s in steps)
+
+
 def sensitive_values(inst: ResourceInstance) -> list[str]:
     """Every string value under a sensitive path: what a leak scanner must never find in output."""
     found: list[str] = []
 
     def walk(node: Any, steps: tuple[str | int, ...], hit: bool) -> None:
-        hit = hit or (bool(steps) and is_sensitive_path(inst, steps))
+        hit = hit or (bool(steps) and lies_in_sensitive_path(inst, steps))
         if isinstance(node, dict):
             for k, v in node.items():
                 walk(v, steps + (k,), hit)

@@ -26,10 +26,10 @@ def _estate_for(fleet, state_path: str | None = None, hcl_dir: str | None = None
 def leak_needles(estate) -> list[str]:
     """The estate's sensitive strings for the leak scan, minus the *names* of helm `set_sensitive` entries.
 
-    converter.secrets treats everything under a sensitive path's ancestors as sensitive, so the value path
-    `set_sensitive[0].value` also marks its sibling `name` (e.g. `auth.password`): a Helm value path the fleet
-    output must name (it is not the secret). Only those exact name strings are exempted, and only when they are
-    not themselves at a sensitive path."""
+    Older helm providers and some state rewriters mark the whole `set_sensitive` attribute, which makes every
+    entry's `name` (e.g. `auth.password`) a sensitive string, yet that name is a Helm value path the fleet output
+    must name (it is not the secret). Only those exact name strings are exempted, and only when they are not
+    themselves at a sensitive path or equal to a value."""
     if estate is None:
         return []
     names: set[str] = set()
