@@ -322,10 +322,16 @@ def _waves(g: nx.DiGraph, result: MapResult, phases: dict[str, str], findings: l
         sub.add_nodes_from(members)
         sub.add_edges_from((u, v) for u, v in g.subgraph(members).edges)
         if not nx.is_directed_acyclic_graph(sub):
+            # simple_cycles starts each cycle wherever networkx's internal sets happen to: rotate every cycle to
+            # its smallest address and sort, so the report is the same under any PYTHONHASHSEED.
+            cycles: list[list[str]] = []
             for cycle in nx.simple_cycles(sub):
-                findings.append(Finding("cycle", f"dependency cycle in phase {phase}: {' → '.join(cycle + cycle[:1])}", list(cycle)))
-                if len(findings) > 50:
+                start = cycle.index(min(cycle))
+                cycles.append(cycle[start:] + cycle[:start])
+                if len(cycles) > 50:
                     break
+            for cycle in sorted(cycles):
+                findings.append(Finding("cycle", f"dependency cycle in phase {phase}: {' → '.join(cycle + cycle[:1])}", list(cycle)))
             cond = nx.condensation(sub)
             for i, gen in enumerate(nx.topological_generations(cond)):
                 for c in gen:
