@@ -405,14 +405,34 @@ def subjects_from_docs(docs: Iterable[Any], source: str = "", default_namespace:
     return out
 
 
+SUITE_GROUP = "test.gatekeeper.sh"
+
+
+def is_gator_suite(doc: Any) -> bool:
+    """A gator test Suite (`kind: Suite`, apiVersion `test.gatekeeper.sh/*`): its directory is a test fixture set
+    (templates, constraints and case objects that violate on purpose), not manifests for a cluster."""
+    return (
+        isinstance(doc, dict)
+        and doc.get("kind") == "Suite"
+        and str(doc.get("apiVersion", "")).startswith(SUITE_GROUP + "/")
+    )
+
+
 def _suite_dirs(files: list[Path]) -> list[Path]:
+    """Directories holding a gator Suite document (the same test as `validate_tree` uses: see is_gator_suite)."""
     dirs = []
     for f in files:
         try:
             text = f.read_text(encoding="utf-8")
-        except OSError:
+        except (OSError, UnicodeDecodeError):
             continue
-        if "kind: Suite" in text and "test.gatekeeper.sh" in text:
+        if "Suite" not in text or SUITE_GROUP not in text:  # cheap filter before parsing
+            continue
+        try:
+            docs = list(yaml.safe_load_all(text))
+        except yaml.YAMLError:
+            continue  # reported when the file is read as a subject
+        if any(is_gator_suite(d) for d in docs):
             dirs.append(f.parent)
     return dirs
 
