@@ -5,6 +5,18 @@ Why a tree walk and not per-file: RGDs and their instances (and CRDs shipped nex
 different files, and an instance can only be checked once its RGD has been seen. So all documents are loaded
 first, the index is extended with CRDs and RGD-generated kinds found in the tree, then everything is checked.
 
+Gatekeeper: every ConstraintTemplate in the tree defines a Constraint kind (constraints.gatekeeper.sh), whose
+CRD is built like Gatekeeper does (policy.constraint_crd: `spec.parameters` from the template's schema, plus
+`match`/`enforcementAction`), so Constraints are checked. A Constraint whose kind no template in the tree and no
+CRD file defines is an error.
+
+Not everything under the root is a cluster manifest; these are reported once as `info` and skipped:
+- a gator test-suite directory (one holding a `kind: Suite`, apiVersion test.gatekeeper.sh/*) with everything
+  below it: its templates/constraints are copies and its case objects reuse names (the same test as
+  policy.PolicyCheck uses to leave them out of policy evaluation);
+- a YAML file none of whose documents has an apiVersion or a kind (Helm values.yaml and the like). A document
+  without them in a file that does hold manifests is still an error.
+
 Extension point: `extra_checks` — callables `(obj, file) -> list[Problem]` run on every object (mapping). A
 Gatekeeper/Rego evaluator plugs in here (module-level `EXTRA_CHECKS`, the `extra_checks=` argument, or the
 `rego=` argument, which is simply one more such callable) without this module knowing about Rego.
@@ -21,6 +33,7 @@ from typing import Any
 from converter.model import ToolError
 from converter.validate.crds import CrdIndex, Problem, is_builtin_api, load_yaml_documents, validate_object
 from converter.validate.kro import check_rgd, rgd_instance_schema
+from converter.validate.policy import CONSTRAINT_GROUP, Policy, constraint_crd, is_gator_suite
 
 __all__ = ["EXTRA_CHECKS", "ExtraCheck", "Finding", "Report", "validate_tree"]
 
@@ -30,11 +43,16 @@ ExtraCheck = Callable[[dict[str, Any], str], list[Problem]]
 EXTRA_CHECKS: list[ExtraCheck] = []
 
 RGD_API = ("kro.run/v1alpha1", "ResourceGraphDefinition")
+TEMPLATE_GROUP = "templates.gatekeeper.sh"
 
 
 @dataclass
 class Finding:
-    """One problem, located: file, 0-based document index in the file, `Kind/name`, field path."""
+    """One problem, located: file, 0-based document index in the file, `Kind/name`, field path.
+
+    `severity` is error | warning | info; `info` findings (doc -1) are about a whole file or directory that
+    was skipped, not about an object.
+    """
 
     file: str
     doc: int
@@ -45,6 +63,8 @@ class Finding:
     code: str = ""
 
     def __str__(self) -> str:
+        if self.doc < 0:
+            return f"{self.severity}: {self.file}: {self.message}"
         where = f"{self.file} [doc {self.doc}] {self.object}"
         return f"{self.severity}: {where}: {self.path or '(object)'}: {self.message}"
 
@@ -65,7 +85,12 @@ class Report:
 
     @property
     def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity != "error"]
+        return [f for f in self.findings if f.severity == "warning"]
+
+    @property
+    def skipped(self) -> list[Finding]:
+        """`info` findings: files/directories left out as not being cluster manifests."""
+        return [f for f in self.findings if f.severity == "info"]
 
     @property
     def ok(self) -> bool:
@@ -81,6 +106,7 @@ class Report:
                 "checks": self.checks,
                 "errors": len(self.errors),
                 "warnings": len(self.warnings),
+                "skipped": len(self.skipped),
             },
             "findings": [asdict(f) for f in self.findings],
         }
@@ -90,9 +116,10 @@ class Report:
 
     def to_text(self) -> str:
         lines = [str(f) for f in self.findings]
+        skipped = f", {len(self.skipped)} skipped" if self.skipped else ""
         lines.append(
             f"{self.files} files, {self.objects} objects, {self.checks} checks: "
-            f"{len(self.errors)} errors, {len(self.warnings)} warnings"
+            f"{len(self.errors)} errors, {len(self.warnings)} warnings{skipped}"
         )
         return "\n".join(lines) + "\n"
 
@@ -121,6 +148,57 @@ def _object_label(obj: Any) -> str:
     return f"{obj.get('kind', '?')}/{f'{ns}/' if ns else ''}{name}"
 
 
+def _looks_like_manifest(doc: Any) -> bool:
+    """A document that is (or tries to be) a Kubernetes object: a mapping with an apiVersion or a kind, or a
+    list of such mappings (a mistake we want reported, not skipped)."""
+    if isinstance(doc, dict):
+        return "apiVersion" in doc or "kind" in doc
+    if isinstance(doc, list):
+        return any(isinstance(d, dict) and ("apiVersion" in d or "kind" in d) for d in doc)
+    return False
+
+
+def _under(path: Path, dirs: Iterable[Path]) -> Path | None:
+    for d in dirs:
+        if d == path.parent or d in path.parents:
+            return d
+    return None
+
+
+def _gatekeeper_match_schema(idx: CrdIndex) -> dict[str, Any] | None:
+    """`spec.match` as Gatekeeper generates it, borrowed from any constraint CRD in the CRD dirs (it is the same
+    for every constraint kind); None (= any object) if there is none."""
+    for api, kind in idx.kinds():
+        if not api.startswith(CONSTRAINT_GROUP + "/"):
+            continue
+        raw = idx.raw_schema(api, kind) or {}
+        match = (((raw.get("properties") or {}).get("spec") or {}).get("properties") or {}).get("match")
+        if isinstance(match, dict) and match.get("properties"):
+            return match
+    return None
+
+
+def _template_kind(doc: Any) -> str | None:
+    """The Constraint kind a ConstraintTemplate defines, or None if `doc` is not a (well-formed enough) one."""
+    if not (
+        isinstance(doc, dict)
+        and doc.get("kind") == "ConstraintTemplate"
+        and str(doc.get("apiVersion", "")).startswith(TEMPLATE_GROUP + "/")
+    ):
+        return None
+    node: Any = doc
+    for key in ("spec", "crd", "spec", "names", "kind"):
+        node = node.get(key) if isinstance(node, dict) else None
+    if not isinstance(node, str) or not node:
+        return None
+    validation = doc["spec"]["crd"]["spec"].get("validation")
+    if validation is not None and not (
+        isinstance(validation, dict) and isinstance(validation.get("openAPIV3Schema") or {}, dict)
+    ):
+        return None  # malformed: the template's own CRD validation reports it
+    return node
+
+
 def validate_tree(
     root: Path,
     crd_paths: list[Path],
@@ -138,18 +216,57 @@ def validate_tree(
     """
     root = Path(root)
     files = _yaml_files(root)
-    docs: list[tuple[str, int, Any]] = []
+
+    def relpath(p: Path) -> str:
+        if not root.is_dir():
+            return p.name
+        return str(p.relative_to(root)) if p != root else "."
+
+    loaded: list[tuple[Path, list[tuple[int, Any]]]] = []
     for f in files:
-        rel = str(f.relative_to(root)) if root.is_dir() else f.name
-        for i, d in enumerate(load_yaml_documents(f)):
-            if d is not None:
-                docs.append((rel, i, d))
+        loaded.append((f, [(i, d) for i, d in enumerate(load_yaml_documents(f)) if d is not None]))
+
+    skipped: list[Finding] = []
+    suites: dict[Path, tuple[Path, str]] = {}  # suite dir -> (suite file, Suite name)
+    for f, fdocs in loaded:
+        for _i, d in fdocs:
+            if is_gator_suite(d) and f.parent not in suites:
+                md = d.get("metadata") if isinstance(d.get("metadata"), dict) else {}
+                suites[f.parent] = (f, str(md.get("name") or "?"))
+    for d, (suite_file, name) in sorted(suites.items()):
+        if _under(d, (s for s in suites if s != d)) is not None:
+            continue  # nested inside another suite dir: covered by that one's line
+        n = sum(1 for f, _ in loaded if _under(f, [d]) is not None)
+        skipped.append(
+            Finding(relpath(d), -1, "", "",
+                    f"gator test suite (Suite/{name} in {relpath(suite_file)}): {n} file(s) of test fixtures, "
+                    "not cluster manifests; skipped (no CRD validation, duplicate detection or checks)",
+                    "info", "gator-suite")
+        )
+
+    docs: list[tuple[str, int, Any]] = []
+    for f, fdocs in loaded:
+        if _under(f, suites) is not None:
+            continue
+        rel = relpath(f)
+        if fdocs and not any(_looks_like_manifest(d) for _i, d in fdocs):
+            skipped.append(
+                Finding(rel, -1, "", "",
+                        "no document has an apiVersion or a kind: not a Kubernetes manifest (e.g. Helm values); "
+                        "skipped", "info", "not-a-manifest")
+            )
+            continue
+        docs.extend((rel, i, d) for i, d in fdocs)
 
     base = index if index is not None else CrdIndex.from_paths([Path(p) for p in crd_paths])
     idx = base.copy()
     for rel, _i, d in docs:  # CRDs and RGDs shipped in the tree define kinds too
         if isinstance(d, dict) and d.get("kind") == "CustomResourceDefinition":
             idx.add_crd(d, rel)
+    match_schema = _gatekeeper_match_schema(base)
+    for rel, _i, d in docs:  # and so does every Gatekeeper ConstraintTemplate (Gatekeeper generates the CRD)
+        if _template_kind(d) is not None:
+            idx.add_crd(constraint_crd(Policy(template=d), match_schema), rel)
     for rel, _i, d in docs:
         if isinstance(d, dict) and (d.get("apiVersion"), d.get("kind")) == RGD_API:
             gen = rgd_instance_schema(d)
@@ -162,6 +279,7 @@ def validate_tree(
         checks.append(rego)
 
     report = Report(str(root), files=len(files))
+    report.findings.extend(skipped)
     seen: dict[tuple[Any, ...], tuple[str, int]] = {}
     for rel, i, obj in docs:
         report.objects += 1
@@ -178,6 +296,8 @@ def validate_tree(
             if p.code == "no-crd" and isinstance(api, str) and is_builtin_api(api):
                 p.severity = "warning"
                 p.message += " (built-in kind: schema not checked offline)"
+            elif p.code == "no-crd" and isinstance(api, str) and api.startswith(CONSTRAINT_GROUP + "/"):
+                p.message += f" (no ConstraintTemplate in the tree or the CRD files defines kind {obj.get('kind')})"
         add(problems)
         if not isinstance(obj, dict):
             continue
