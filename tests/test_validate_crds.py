@@ -148,6 +148,11 @@ def test_builtin_kinds_get_shape_checks(toy_index: CrdIndex) -> None:
     assert paths(validate_object(secret, toy_index)) == ["stringData.n"]
     kust = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": ["a.yaml"]}
     assert validate_object(kust, toy_index) == []
+    comp = {"apiVersion": "kustomize.config.k8s.io/v1alpha1", "kind": "Component",
+            "patches": [{"target": {"kind": "Bucket"}, "patch": "kind: Bucket\n"}]}
+    assert validate_object(comp, toy_index) == []
+    comp["patches"][0]["patch"] = {"kind": "Bucket"}  # must be the patch's YAML text
+    assert paths(validate_object(comp, toy_index)) == ["patches[0].patch"]
     for kind in ("ConfigMap", "ServiceAccount", "Namespace"):
         assert validate_object({"apiVersion": "v1", "kind": kind, "metadata": {"name": "x"}}, toy_index) == []
     assert [p.code for p in validate_object({"kind": "X"}, toy_index)] == ["shape"]

@@ -118,6 +118,27 @@ def _builtin(spec_props: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "properties": props, "x-kubernetes-preserve-unknown-fields": True}
 
 
+_KUSTOMIZE_FIELDS: dict[str, Any] = {
+    "resources": {"type": "array", "items": {"type": "string"}},
+    "components": {"type": "array", "items": {"type": "string"}},
+    "namespace": {"type": "string"},
+    "namePrefix": {"type": "string"},
+    "nameSuffix": {"type": "string"},
+    "commonLabels": _STR_MAP,
+    "commonAnnotations": _STR_MAP,
+    "labels": {"type": "array", "items": {"type": "object"}},
+    "patches": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {"path": {"type": "string"}, "patch": {"type": "string"}, "target": {"type": "object"},
+                           "options": {"type": "object"}},
+            "x-kubernetes-preserve-unknown-fields": True,
+        },
+    },
+    "images": {"type": "array", "items": {"type": "object"}},
+}
+
 # Built-in kinds the converter emits: shape checks only (their real schemas are not CRDs and not shipped here).
 BUILTIN_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
     ("v1", "Secret"): _builtin(
@@ -139,20 +160,9 @@ BUILTIN_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
         }
     ),
     ("v1", "Namespace"): _builtin({"spec": _ANY_OBJECT, "status": _ANY_OBJECT}),
-    ("kustomize.config.k8s.io/v1beta1", "Kustomization"): _builtin(
-        {
-            "resources": {"type": "array", "items": {"type": "string"}},
-            "components": {"type": "array", "items": {"type": "string"}},
-            "namespace": {"type": "string"},
-            "namePrefix": {"type": "string"},
-            "nameSuffix": {"type": "string"},
-            "commonLabels": _STR_MAP,
-            "commonAnnotations": _STR_MAP,
-            "labels": {"type": "array", "items": {"type": "object"}},
-            "patches": {"type": "array", "items": {"type": "object"}},
-            "images": {"type": "array", "items": {"type": "object"}},
-        }
-    ),
+    ("kustomize.config.k8s.io/v1beta1", "Kustomization"): _builtin(_KUSTOMIZE_FIELDS),
+    # a kustomize Component takes the same fields as a Kustomization (https://kubectl.docs.kubernetes.io/guides/config_management/components/)
+    ("kustomize.config.k8s.io/v1alpha1", "Component"): _builtin(_KUSTOMIZE_FIELDS),
 }
 
 
@@ -497,16 +507,17 @@ def validate_object(
 
     `template=True` for kro resource templates: standalone `${...}` values pass for any type, templated strings
     pass for string fields. Unknown kinds give one `no-crd` Problem (the caller decides its severity); the
-    built-in kinds the converter emits (Secret, ConfigMap, ServiceAccount, Namespace, Kustomization) get shape
-    checks only.
+    built-in kinds the converter emits (Secret, ConfigMap, ServiceAccount, Namespace, Kustomization, kustomize
+    Component) get shape checks only.
     """
     problems = _api_kind_problems(obj, path_prefix)
     if problems:
         return problems
     api_version, kind = obj["apiVersion"], obj["kind"]
     md = obj.get("metadata")
-    # kustomization.yaml files carry no metadata; everything else the API server would reject without a name.
-    needs_meta = require_metadata and api_version != "kustomize.config.k8s.io/v1beta1"
+    # kustomization.yaml files (Kustomization, Component) need no metadata; everything else the API server would
+    # reject without a name.
+    needs_meta = require_metadata and not api_version.startswith("kustomize.config.k8s.io/")
     if needs_meta and not isinstance(md, dict):
         problems.append(Problem(format_path(["metadata"], path_prefix), "missing metadata", "error", "shape"))
     elif needs_meta and "name" not in md and "generateName" not in md:
