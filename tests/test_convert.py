@@ -130,6 +130,24 @@ def test_leak_guard_refuses_to_write(tmp_path):
     assert not out.exists()
 
 
+def test_leak_guard_finds_any_of_many_secrets_inside_longer_text(tmp_path):
+    """The guard matches all needles in one pass: every one of them, anywhere in any file, short or overlapping."""
+    from converter.emit.writer import LeakError, check_no_secrets
+
+    needles = [f"pw-{i:05d}-value" for i in range(2000)] + ["abcdef", "abcdefgh"]
+    clean = {f"f{i}.yaml": f"name: item-{i}\npolicy: '{{\"Action\": \"s3:Get*\"}}'\n" for i in range(50)}
+    check_no_secrets(clean, needles)
+    for leaked in ("pw-01999-value", "pw-00000-value", "abcdef"):
+        files = dict(clean)
+        files["f7.yaml"] += f"userData: prefix{leaked}suffix\n"
+        try:
+            check_no_secrets(files, needles)
+        except LeakError as e:
+            assert "f7.yaml" in str(e)
+        else:
+            raise AssertionError(f"{leaked} not detected")
+
+
 def test_inspect_and_graph_from_stdin(tmp_path):
     res = _run("inspect", "--state", "-", "--format", "json", input=_estate_text())
     rep = json.loads(res.output)

@@ -9,10 +9,12 @@ import click
 from converter.commands.common import PHASES, estate_options, open_estate
 from converter.emit.kro import EmitOptions, emit_phases, plain_objects, report, to_json
 from converter.emit.writer import dump_yaml, write_tree
+from converter.gcpause import gc_paused
 from converter.model import Status
 from converter.pipeline import Estate
 
 
+@gc_paused()
 def render_tree(estate: Estate, opts: EmitOptions) -> dict[str, str]:
     """Every output file of `convert`, in memory (written atomically by the caller)."""
     files: dict[str, str] = {}

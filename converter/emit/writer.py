@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import ahocorasick
 import yaml
 
 from converter.model import ToolError
@@ -37,10 +38,21 @@ class LeakError(ToolError):
 
 
 def check_no_secrets(files: dict[str, str], secrets: Iterable[str]) -> None:
-    needles = sorted({s for s in secrets if isinstance(s, str) and len(s) >= 6}, key=len, reverse=True)
-    for rel, text in files.items():
+    """Refuse output that contains any sensitive value of the state, or a private-key block.
+
+    One Aho-Corasick pass per file (pyahocorasick) finds every needle at once: the scan is linear in the output
+    size whatever the number of secrets. A `needle in text` loop was O(secrets x output) and dominated the write
+    of large estates (50k resources: ~480 secrets x 80 MiB)."""
+    needles = {s for s in secrets if isinstance(s, str) and len(s) >= 6}
+    automaton = None
+    if needles:
+        automaton = ahocorasick.Automaton(ahocorasick.STORE_LENGTH)
         for s in needles:
-            if s in text:
+            automaton.add_word(s)
+        automaton.make_automaton()
+    for rel, text in files.items():
+        if automaton is not None:
+            for _ in automaton.iter(text):
                 raise LeakError(
                     "refusing to write output: a sensitive value from the state would appear in it "
                     "(this is a tf2kro bug; nothing was written)",

@@ -11,6 +11,7 @@ import yaml
 from converter.emit.writer import dump_yaml
 from converter.fleet import argocd, externalsecrets, flagger
 from converter.fleet.config import Fleet
+from converter.gcpause import gc_paused
 from converter.validate.policy import Policy, gator_suite, load_cases, load_policies
 
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
@@ -76,6 +77,7 @@ def _values_file(app, env: str) -> str:
     return head + yaml.safe_dump(overrides, sort_keys=False, default_flow_style=False)
 
 
+@gc_paused()
 def render_fleet(fleet: Fleet, estate: Any = None) -> dict[str, str]:
     files: dict[str, str] = {}
     # --- ArgoCD (hub, synced by the bootstrap app-of-apps)

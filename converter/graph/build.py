@@ -15,6 +15,7 @@ from typing import Any
 
 import networkx as nx
 
+from converter.gcpause import gc_paused
 from converter.load.address import config_address, resource_of
 from converter.mapping.engine import MapResult
 from converter.mapping.paths import MISSING, resolve
@@ -185,6 +186,7 @@ def _is_identifier_like(value: str) -> bool:
     return value.startswith("arn:") or bool(_AWS_ID.match(value))
 
 
+@gc_paused()
 def build_graph(state: StateFile, result: MapResult, mappings: MappingSet, hcl: Any = None) -> EstateGraph:
     g = nx.DiGraph()
     managed = [i for i in state.managed]

@@ -19,6 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from converter.gcpause import gc_paused
 from converter.mapping.paths import MISSING, assign, lookup, resolve, resolved_steps
 from converter.mapping.spec import UNSET, FieldSpec, FoldRule, MappingSet, TypeMapping
 from converter.mapping.transforms import POST, TRANSFORMS, Context, is_empty
@@ -412,6 +413,7 @@ def _unsupported(inst: ResourceInstance, phase: str, reason: str) -> Conversion:
     return Conversion(address=inst.address, type=inst.type, phase=phase, status=Status.UNSUPPORTED, reason=reason)
 
 
+@gc_paused()
 def map_state(
     state: StateFile,
     mappings: MappingSet,

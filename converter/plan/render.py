@@ -17,6 +17,7 @@ from typing import Any
 
 from converter.emit.kro import EmitOptions, PhaseOutput, emit_phases
 from converter.emit.writer import dump_yaml
+from converter.gcpause import gc_paused
 from converter.pipeline import Estate
 from converter.plan.model import SECRET_STORE, PhasePlan, Plan
 from converter.plan.prbody import render_pr
@@ -169,6 +170,7 @@ Check progress: `kubectl get <kinds> -A -o json > live.json && tf2kro plan --sta
 """
 
 
+@gc_paused()
 def render_plan_tree(estate: Estate, plan: Plan, ro: dict[str, PhaseOutput], rw: dict[str, PhaseOutput],
                      sa: tuple[str, str] = ("external-secrets", "external-secrets")) -> dict[str, str]:
     files: dict[str, str] = {}
