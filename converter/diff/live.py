@@ -300,7 +300,8 @@ class LiveReader:
                 params = dict(d.get("params") or {})
                 params[pid["param"]] = i
                 for p, src in (pid.get("extra") or {}).items():
-                    v = resolve(instances.get(i, {}), src)
+                    # a string is a state path (`cluster_name`); anything else is a literal parameter
+                    v = resolve(instances.get(i, {}), src) if isinstance(src, str) else src
                     if v is not MISSING and v is not None:
                         params[p] = v
                 try:
