@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import pickle
+import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ __all__ = [
     "HclVariable",
     "config_address",
     "evaluate_expression",
+    "evaluate_static",
     "load_hcl",
     "parse_file",
 ]
@@ -137,6 +139,9 @@ class HclResource:
     depends_on: list[str]
     ignore_changes: list[str]
     prevent_destroy: bool
+    #: top-level argument name -> its source text (every argument, literal or not) and its line
+    sources: dict[str, str] = field(default_factory=dict)
+    attribute_lines: dict[str, int] = field(default_factory=dict)
 
     @property
     def local_address(self) -> str:
@@ -598,6 +603,8 @@ class _Loader:
             depends_on=[_unwrap(d) for d in dep] if isinstance(dep, list) else [_unwrap(dep)],
             ignore_changes=ignore,
             prevent_destroy=lifecycle.get("prevent_destroy") is True,
+            sources={k: a["text"] for k, a in attrs.items()},
+            attribute_lines={k: a["line"] for k, a in attrs.items()},
         )
 
     # ---- values -----------------------------------------------------------------------------
@@ -861,3 +868,140 @@ def _expression_ast(text: str) -> list:
 
 
 _config_address = config_address
+
+
+#: Functions whose evaluator semantics match Terraform's for every input `evaluate_static` accepts. Left out:
+#: `title` (Python's title() lower-cases the rest of each word, Terraform's does not), `substr` (negative offsets,
+#: grapheme clusters) and `format` unless its format string is a literal with only %s / %d / %% verbs.
+STATIC_FUNCTIONS = frozenset(
+    {"merge", "concat", "lower", "upper", "trimspace", "tolist", "toset", "tomap", "tostring", "tonumber", "tobool",
+     "length", "coalesce", "coalescelist", "jsonencode", "jsondecode", "cidrsubnet", "cidrhost", "lookup", "element",
+     "join", "split", "replace", "flatten", "keys", "values", "compact", "distinct", "contains", "zipmap", "range",
+     "one", "min", "max", "abs", "startswith", "endswith", "trimprefix", "trimsuffix", "reverse", "sort", "slice",
+     "sum", "try", "can", "format"}
+)
+
+
+def evaluate_static(
+    expression: str,
+    module: HclModule,
+    *,
+    bindings: dict[str, dict[str, Any]] | None = None,
+    functions: frozenset[str] = STATIC_FUNCTIONS,
+) -> tuple[bool, Any]:
+    """Like `evaluate_expression`, but known only when the value is fixed by the configuration itself.
+
+    The expression — and, transitively, every local it reads and every module input that feeds a variable it
+    reads — may use only literals, `var.*`, `local.*`, the names in `bindings` (an instance's `count` / `each`,
+    e.g. ``{"count": {"index": 0}}``) and `functions`. Anything else — resources, data sources, module outputs,
+    `path.*`, `terraform.workspace`, `self`, a `sensitive = true` variable, a root variable the environment
+    overrides (`TF_VAR_<name>`) without a tfvars value — makes the result unknown: (False, None).
+    Never raises.
+    """
+    ev = module._evaluator
+    if ev is None:
+        return False, None
+    ast = _EXPR_CACHE.get(expression)
+    if ast is None:
+        try:
+            ast = _expression_ast(expression)
+        except Exception:  # noqa: BLE001 - unparsable text is simply unknown
+            ast = ["unknown", "unparsable"]
+        _EXPR_CACHE[expression] = ast
+    bindings = bindings or {}
+    try:
+        if not _static(ast, ev, frozenset(), bindings, functions, set()):
+            return False, None
+    except RecursionError:
+        return False, None
+    ctx = ev.context.child(dict(bindings)) if bindings else ev.context
+    return ev._safe(lambda: evaluate(ast, ctx))
+
+
+_STATIC_FORMAT_VERB = re.compile(r"%(.)")
+
+
+def _static(ast: list, ev: _ModuleEval, scope: frozenset[str], bindings: dict[str, dict[str, Any]],
+            functions: frozenset[str], seen: set[tuple]) -> bool:
+    def walk(node: Any, sc: frozenset[str] = scope) -> bool:
+        return _static(node, ev, sc, bindings, functions, seen)
+
+    kind = ast[0]
+    if kind == "lit":
+        return True
+    if kind == "tmpl":
+        return all(isinstance(p, str) or walk(p) for p in ast[1])
+    if kind == "name":
+        return ast[1] in scope or ast[1] in bindings
+    if kind in ("attr", "index") and ast[1][0] == "name" and ast[1][1] not in scope:
+        root = ast[1][1]
+        key = ast[2] if kind == "attr" else (ast[2][1] if ast[2][0] == "lit" and isinstance(ast[2][1], str) else None)
+        if key is None:
+            return False
+        if root == "var":
+            return _static_var(ev, key, bindings, functions, seen)
+        if root == "local":
+            return _static_local(ev, key, functions, seen)
+        return root in bindings and key in bindings[root]
+    if kind == "attr":
+        return walk(ast[1])
+    if kind == "index":
+        return walk(ast[1]) and walk(ast[2])
+    if kind == "splat":
+        return walk(ast[1]) and all(op[0] == "attr" or walk(op[1]) for op in ast[2])
+    if kind == "tuple":
+        return all(walk(a) for a in ast[1])
+    if kind == "object":
+        return all(walk(k) and walk(v) for k, v in ast[1])
+    if kind == "cond":
+        return walk(ast[1]) and walk(ast[2]) and walk(ast[3])
+    if kind == "bin":
+        return walk(ast[2]) and walk(ast[3])
+    if kind == "un":
+        return walk(ast[2])
+    if kind == "call":
+        name, args = ast[1], ast[2]
+        if name not in functions:
+            return False
+        if name == "format":
+            if not args or args[0][0] != "lit" or not isinstance(args[0][1], str):
+                return False
+            if any(v not in "sd%" for v in _STATIC_FORMAT_VERB.findall(args[0][1])):
+                return False
+        return all(walk(a) for a in args)
+    if kind == "for":
+        _, kname, vname, coll, key_ast, val_ast, cond_ast, _group = ast
+        inner = scope | {n for n in (kname, vname) if n}
+        return walk(coll) and all(walk(a, inner) for a in (key_ast, val_ast, cond_ast) if a is not None)
+    return False
+
+
+def _static_var(ev: _ModuleEval, name: str, bindings: dict[str, dict[str, Any]], functions: frozenset[str],
+                seen: set[tuple]) -> bool:
+    var = ev.module.variables.get(name)
+    if var is None or var.sensitive:
+        return False
+    key = (id(ev), "var", name)
+    if key in seen:
+        return True  # already being checked higher up (a cycle is unknown to the evaluator anyway)
+    seen.add(key)
+    if ev.call is not None and ev.parent is not None:
+        ast = ev.parent.raw.input_asts.get(ev.call.name, {}).get(name)
+        if ast is None:
+            return True  # the variable's default: a constant
+        # module inputs are evaluated in the parent's scope, without the instance's count/each
+        return _static(ast, ev.parent, frozenset(), {}, functions, seen)
+    if name in ev.tfvars:
+        return True
+    return f"TF_VAR_{name}" not in os.environ
+
+
+def _static_local(ev: _ModuleEval, name: str, functions: frozenset[str], seen: set[tuple]) -> bool:
+    ast = ev.raw.local_asts.get(name)
+    if ast is None:
+        return False
+    key = (id(ev), "local", name)
+    if key in seen:
+        return True
+    seen.add(key)
+    return _static(ast, ev, frozenset(), {}, functions, seen)
