@@ -1,6 +1,7 @@
 """`tf2kro diff`: three-way, attribute-level diff of an estate against live AWS (or a capture).
 
-Exit codes: 0 no drift; 1 drift, deletion, unmanaged resource or adoption-would-change found; 2 error.
+Exit codes: 0 no drift; 1 drift, deletion, unmanaged resource, adoption-would-change or (with --hcl) a pending
+Terraform change found; 2 error.
 Types that could not be read (AccessDenied, API missing) are reported `unknown` and do not change the exit code.
 Format of the output, the ignore file and the capture: docs/diff.md.
 """
@@ -38,7 +39,8 @@ def aws_options(fn):
               help="Write the report here instead of stdout (Markdown chunks: FILE, FILE.2, ...).")
 def diff(state_path, hcl_dir, var_files, region, phase, profile, endpoint_url, scope_tags, max_attempts, fmt, ignore_file,
          live_file, output):
-    """Diff the estate three ways: ACK spec vs live AWS (adoption-would-change), state vs live (drift), unmanaged."""
+    """Diff the estate: ACK spec vs live AWS (adoption-would-change), state vs live (drift), HCL vs state with --hcl
+    (pending-terraform-change), unmanaged."""
     from converter.diff.aws import AwsClients
     from converter.diff.compare import load_ignore
     from converter.diff.live import LiveRead
@@ -71,6 +73,6 @@ def diff(state_path, hcl_dir, var_files, region, phase, profile, endpoint_url, s
         click.echo("\n<!-- tf2kro diff: next chunk -->\n".join(chunks))
     c = report.counts()
     click.echo(f"tf2kro diff: {c['adoption-would-change']} adoption-would-change, {c['deleted']} deleted, {c['drift']} drift, "
-               f"{c['unmanaged']} unmanaged, {c['unverified']} unverified, {c['unknown']} unknown; "
+               f"{c['pending-terraform-change']} pending-terraform-change, {c['unmanaged']} unmanaged, {c['unverified']} unverified, {c['unknown']} unknown; "
                f"{report.total_calls} AWS API calls", err=True)
     sys.exit(report.exit_code)

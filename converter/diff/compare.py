@@ -7,7 +7,10 @@ For every mapped resource that has a `describe:` block:
    (reference/ack.md §4), so these come first and loudest.
 2. **drift** — Terraform state vs live AWS (`describe.state`: state attribute → AWS path); `deleted` when the
    resource is gone.
-3. **unmanaged** — live resources of the mapped types in the estate's scope that no state manages.
+3. **pending-terraform-change** — with `--hcl`: a configured value that differs from state, i.e. a change the
+   next `terraform apply` would make. tf2kro renders from state, so after the hand-over to ACK it is lost
+   (`converter.diff.pending`; needs no AWS read).
+4. **unmanaged** — live resources of the mapped types in the estate's scope that no state manages.
 
 A rendered field whose live value the batch read cannot give is `unverified` (listed, never counted, never
 guessed); a type whose read failed is `unknown`. Secret values never appear: rendered specs have none (the
@@ -34,11 +37,12 @@ from converter.secrets import is_sensitive_path
 ADOPTION = "adoption-would-change"
 DRIFT = "drift"
 DELETED = "deleted"
+PENDING = "pending-terraform-change"
 UNMANAGED = "unmanaged"
 UNVERIFIED = "unverified"
 UNKNOWN = "unknown"
-CLASSES = (ADOPTION, DELETED, DRIFT, UNMANAGED, UNVERIFIED, UNKNOWN)
-COUNTED = frozenset({ADOPTION, DRIFT, DELETED, UNMANAGED})
+CLASSES = (ADOPTION, DELETED, DRIFT, PENDING, UNMANAGED, UNVERIFIED, UNKNOWN)
+COUNTED = frozenset({ADOPTION, DRIFT, DELETED, PENDING, UNMANAGED})
 
 
 @dataclass
@@ -47,14 +51,20 @@ class Finding:
     address: str
     tf_type: str
     path: str = ""
-    expected: Any = None  # the rendered ACK value (adoption) or the state value (drift)
+    expected: Any = None  # the rendered ACK value (adoption) or the state value (drift, pending)
     live: Any = None
     detail: str = ""
     ignored: bool = False
+    config: Any = None  # pending only: the configured value
+    source: str | None = None  # pending only: file:line of the argument
 
     def to_dict(self) -> dict[str, Any]:
-        return {"class": self.cls, "address": self.address, "type": self.tf_type, "path": self.path,
-                "expected": self.expected, "live": self.live, "detail": self.detail, "ignored": self.ignored}
+        out = {"class": self.cls, "address": self.address, "type": self.tf_type, "path": self.path,
+               "expected": self.expected, "live": self.live, "detail": self.detail, "ignored": self.ignored}
+        if self.cls == PENDING:
+            out["config"] = self.config
+            out["source"] = self.source
+        return out
 
 
 @dataclass
@@ -309,6 +319,54 @@ def unmanaged_resources(live: LiveRead, mappings: Any) -> list[ResourceDiff]:
     return out
 
 
+def _short_value(value: Any, limit: int = 80) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def add_pending(estate: Any, resources: list[ResourceDiff], *, phase: str | None = None) -> None:
+    """HCL vs state for every instance tf2kro converts (mapped, or folded into a parent's object): each difference
+    is a `pending-terraform-change` on the object that carries it (a folded child's finding keeps its own address).
+    Objects without a `describe:` block get a ResourceDiff only when they have such a finding."""
+    from converter.diff.pending import PendingComparer
+    from converter.model import Status
+
+    comparer = PendingComparer(estate.hcl)
+    by_address = {r.address: r for r in resources}
+    instances = {i.address: i for i in estate.state.managed}
+    for addr in sorted(estate.result.conversions):
+        conv = estate.result.conversions[addr]
+        if conv.status not in (Status.MAPPED, Status.FOLDED) or (phase and conv.phase != phase):
+            continue
+        owner = conv.fold_parent if conv.status == Status.FOLDED else addr
+        mo = estate.result.objects.get(owner or "")
+        inst = instances.get(addr)
+        if mo is None or inst is None:
+            continue
+        changes = comparer.compare(inst)
+        if not changes:
+            continue
+        rd = by_address.get(mo.inst.address)
+        if rd is None:
+            rd = ResourceDiff(address=mo.inst.address, tf_type=mo.inst.type, kind=mo.mapping.kind_ref,
+                              phase=mo.conversion.phase, live_id=None, status="changed", folded=list(mo.folded))
+            resources.append(rd)
+            by_address[rd.address] = rd
+        for ch in changes:
+            if ch.what == "not in config":
+                detail = (f"not in config ({ch.source}): the next terraform apply would remove it, but tf2kro renders "
+                          "the state value — the change is lost after the hand-over to ACK")
+            else:
+                verb = "add" if ch.what == "only in config" else "set"
+                detail = (f"config {_short_value(ch.config)} ({ch.source}): the next terraform apply would {verb} it, "
+                          "but tf2kro renders the state value — the change is lost after the hand-over to ACK")
+            rd.findings.append(Finding(cls=PENDING, address=ch.address, tf_type=ch.tf_type, path=ch.path,
+                                       expected=ch.state, live=None, detail=detail, config=ch.config, source=ch.source))
+        if rd.status == "in-sync":
+            rd.status = "changed"
+    resources.sort(key=lambda r: r.address)
+
+
 # ---------------------------------------------------------------------------------------------- ignore baseline
 @dataclass
 class IgnoreRule:
@@ -367,6 +425,8 @@ def diff_estate(estate: Any, live: LiveRead, *, phase: str | None = None, source
             not_checked.append({"address": addr, "type": mo.inst.type, "reason": "no describe: block for this type"})
             continue
         resources.append(compare_resource(mo, live, account_id=estate.result.account_id))
+    if getattr(estate, "hcl", None) is not None:
+        add_pending(estate, resources, phase=phase)
     resources.extend(r for r in unmanaged_resources(live, estate.mappings) if not phase or r.phase == phase)
     types = {t: {"status": tr.status, "reason": tr.reason, "calls": tr.calls, "unmanaged_scan": tr.unmanaged_scan,
                  "join_errors": tr.join_errors} for t, tr in sorted(live.types.items())}

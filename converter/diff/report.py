@@ -17,6 +17,7 @@ from converter.diff.compare import (
     COUNTED,
     DELETED,
     DRIFT,
+    PENDING,
     UNKNOWN,
     UNMANAGED,
     UNVERIFIED,
@@ -28,7 +29,7 @@ from converter.secrets import scrub
 JSON_SCHEMA_VERSION = "tf2kro-diff/v1"
 MD_CHUNK = 60_000
 _ORDER = {c: i for i, c in enumerate(CLASSES)}
-_ICON = {ADOPTION: "🛑", DELETED: "❌", DRIFT: "⚠️", UNMANAGED: "➕", UNVERIFIED: "❔", UNKNOWN: "🚫"}
+_ICON = {ADOPTION: "🛑", DELETED: "❌", DRIFT: "⚠️", PENDING: "⏳", UNMANAGED: "➕", UNVERIFIED: "❔", UNKNOWN: "🚫"}
 
 
 def _short(value: Any, limit: int = 160) -> str:
@@ -43,7 +44,7 @@ def _sorted_findings(findings: list[Finding]) -> list[Finding]:
 
 
 def _resources(report: DiffReport) -> list[Any]:
-    """Resources with adoption changes first, then deleted, drift, unmanaged, the rest."""
+    """Resources with adoption changes first, then deleted, drift, pending Terraform changes, unmanaged, the rest."""
 
     def rank(r: Any) -> tuple[int, str]:
         classes = [f.cls for f in r.findings if not f.ignored]
@@ -126,7 +127,12 @@ def render_markdown(report: DiffReport, secrets: list[str], chunk_size: int = MD
     c = report.counts()
     head = ["## tf2kro diff", ""]
     verdict = ("**ACK would change AWS after adoption** — fix these before merging." if c[ADOPTION]
-               else "**Drift found.**" if report.exit_code else "**No drift**: adopting changes nothing.")
+               else "**Drift found.**" if c[DELETED] or c[DRIFT] or c[UNMANAGED]
+               else "" if c[PENDING] else "**No drift**: adopting changes nothing.")
+    if c[PENDING]:
+        verdict = (verdict + " " if verdict else "") + (
+            "**Pending Terraform changes**: the configuration differs from state; tf2kro renders state, so these "
+            "changes are lost after the hand-over — apply them first (or change the configuration).")
     head.append(verdict)
     head.append("")
     head.append("| " + " | ".join(CLASSES) + " | ignored | API calls |")
@@ -149,7 +155,8 @@ def render_markdown(report: DiffReport, secrets: list[str], chunk_size: int = MD
                  "|---|---|---|---|---|"]
         for f in fs:
             cls = f"{f.cls} (ignored)" if f.ignored else f.cls
-            lines.append(f"| {cls} | `{_md_cell(f.path or '—')}` | `{_md_cell(f.expected)}` | `{_md_cell(f.live)}` | "
+            path = (f.path or "—") if f.address == r.address else f"{f.address} {f.path}"  # a folded child's own finding
+            lines.append(f"| {cls} | `{_md_cell(path)}` | `{_md_cell(f.expected)}` | `{_md_cell(f.live)}` | "
                          f"{_md_cell(f.detail, 200)} |")
         if r.folded:
             lines.append("")
@@ -182,7 +189,9 @@ def render_junit(report: DiffReport, secrets: list[str]) -> str:
         body = ""
         if counted:
             failures += 1
-            text = "\n".join(f"{f.cls} {f.path}: expected {_short(f.expected)} live {_short(f.live)} — {f.detail}"
+            text = "\n".join(f"{f.cls} {f.address} {f.path}: state {_short(f.expected)} config {_short(f.config)} — {f.detail}"
+                             if f.cls == PENDING else
+                             f"{f.cls} {f.path}: expected {_short(f.expected)} live {_short(f.live)} — {f.detail}"
                              for f in counted)
             body = (f"<failure message={quoteattr(f'{len(counted)} finding(s): ' + ', '.join(sorted({f.cls for f in counted})))}"
                     f" type=\"drift\">{escape(text)}</failure>")
