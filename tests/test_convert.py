@@ -162,3 +162,57 @@ def test_inspect_and_graph_from_stdin(tmp_path):
     assert any(f["kind"] == "cycle" for f in g["findings"])
     mer = _run("graph", "--state", "-", input=_estate_text()).output
     assert mer.startswith("flowchart LR") and "subgraph network" in mer
+
+
+def test_literal_dollar_brace_is_escaped_for_kro_and_evaluates_back(tmp_path):
+    """IAM policy variables (`${aws:username}`) are literal text, but kro reads every `${` of a template as CEL:
+    the RGD must write them as `${"${"}` (an expression returning "${"), the review objects keep them raw, and
+    evaluating the template the way kro does must give back exactly the value in state."""
+    from converter.validate.kro import _env, extract_expressions
+    from converter.validate.runner import validate_tree
+
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "s3:*",
+        "Resource": ["arn:aws:s3:::home/${aws:username}/*", "arn:aws:s3:::x/${aws:PrincipalTag/team}"],
+        "Condition": {"StringEquals": {"s3:prefix": "say \"${hi}\" \\ ${"}}}]}, sort_keys=True)
+    doc = sf.state(sf.resource("aws_iam_policy", "home", {
+        "id": "arn:aws:iam::111122223333:policy/home", "arn": "arn:aws:iam::111122223333:policy/home",
+        "name": "home", "path": "/", "policy": policy, "description": "", "tags": {}, "tags_all": {}}),
+        sf.resource("aws_vpc", "v", {"id": "vpc-1", "arn": "arn:aws:ec2:eu-west-1:111122223333:vpc/vpc-1",
+                                     "cidr_block": "10.0.0.0/16", "tags": {}, "tags_all": {}}))
+    st = tmp_path / "s.tfstate"
+    st.write_text(doc)
+    out = tmp_path / "o"
+    res = _run("convert", "--state", str(st), "--out", str(out))
+    assert res.exit_code == 0, res.output
+    rgd = yaml.safe_load((out / "identity" / "rgd.yaml").read_text())
+    rendered = next(r["template"]["spec"]["policyDocument"] for r in rgd["spec"]["resources"] if "template" in r)
+    assert "${aws:username}" not in rendered.replace('${"${"}', "")
+    exprs, err = extract_expressions(rendered)
+    assert err is None and exprs and set(exprs) == {'"${"'}
+    # kro's string template: each ${expr} replaced by its (string) value
+    value = rendered.replace('${"${"}', _env(()).compile('"${"').eval().value())
+    assert json.loads(value) == json.loads(policy)
+    review = list(yaml.safe_load_all((out / "identity" / "review" / "ack-objects.yaml").read_text()))
+    assert json.loads(review[0]["spec"]["policyDocument"]) == json.loads(policy)
+    report = validate_tree(out, [])
+    assert [f.message for f in report.errors if "CEL" in f.message or "expression" in f.message] == []
+
+
+def test_region_unknown_gives_valid_instances_and_a_finding(tmp_path):
+    """IAM ARNs carry no region: an IAM-only state must still give instances that satisfy their RGD schema."""
+    from converter.validate.runner import validate_tree
+
+    doc = sf.state(sf.resource("aws_iam_role", "r", {
+        "id": "r", "arn": "arn:aws:iam::111122223333:role/r", "name": "r", "path": "/",
+        "assume_role_policy": "{}", "tags": {}, "tags_all": {}, "max_session_duration": 3600}))
+    st = tmp_path / "s.tfstate"
+    st.write_text(doc)
+    out = tmp_path / "o"
+    res = _run("convert", "--state", str(st), "--out", str(out))
+    assert res.exit_code == 0, res.output
+    report = validate_tree(out, [])
+    assert [f"{f.file}: {f.message}" for f in report.errors if "instance" in f.file] == []
+    rep = json.loads((out / "report.json").read_text())
+    assert any(f["kind"] == "region" and "--region" in f["message"] for f in rep["findings"])
+    assert "region" in res.output

@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 
 from converter.cli import main
@@ -55,7 +54,6 @@ V4 = [p for p in _states() if _version(p) == 4]
 
 @pytest.mark.parametrize("path", V4, ids=lambda p: p.name[:40])
 def test_v4_state_converts_and_validates(path, tmp_path, crd_index):
-    from converter.validate.crds import validate_object
 
     res = CliRunner().invoke(main, ["inspect", "--state", str(path), "--format", "json"])
     assert res.exit_code == 0, res.output
@@ -71,22 +69,15 @@ def test_v4_state_converts_and_validates(path, tmp_path, crd_index):
     out = tmp_path / "out"
     res = CliRunner().invoke(main, ["convert", "--state", str(path), "--out", str(out)])
     assert res.exit_code == 0, res.output
-    problems = []
-    for f in sorted(out.rglob("*.yaml")):
-        for doc in yaml.safe_load_all(f.read_text()):
-            if not doc or doc.get("kind") == "Kustomization":
-                continue
-            if doc.get("kind") == "ResourceGraphDefinition":
-                objs = [doc] + [r["template"] for r in doc["spec"]["resources"] if "template" in r]
-            else:
-                objs = [doc]
-            for obj in objs:
-                if obj["apiVersion"].startswith("migration.tf2kro.dev"):
-                    continue  # kro instance: its CRD is generated from the RGD
-                for p in validate_object(obj, crd_index):
-                    if p.severity == "error":
-                        problems.append(f"{f.relative_to(out)} {obj['kind']}/{obj['metadata'].get('name')}: {p.path}: {p.message}")
-    assert problems == []
+    # the whole tree, as `tf2kro validate` checks it: every ACK object against its CRD (unknown fields rejected),
+    # every RGD statically like kro (ids, SimpleSchema, CEL compile, field existence, cycles) and every instance
+    # against the CRD its RGD generates
+    from converter.validate.runner import validate_tree
+
+    report = validate_tree(out, [], index=crd_index)
+    assert report.objects > 0
+    assert [f"{f.file} {f.object} {f.path}: {f.message}" for f in report.errors] == []
+    assert [f"{f.file} {f.object} {f.path}: {f.message}" for f in report.warnings] == []
 
 
 def test_corpus_coverage_figure(capsys):

@@ -53,6 +53,9 @@ def convert(state_path, hcl_dir, var_files, region, out_dir, phase, env, namespa
     write_tree(out_dir, files, estate.secrets())
     c = estate.result.counts()
     click.echo(f"wrote {len(files)} files to {out_dir}: {c['mapped']} mapped, {c['folded']} folded, {c['unsupported']} unsupported")
+    if not estate.result.region and estate.result.objects:
+        click.echo("note: region not determined from state (no regional ARN): the ACK objects carry no region "
+                   "annotation; pass --region (details in report.json)", err=True)
     kinds: dict[str, int] = {}
     for f in estate.graph.findings:
         kinds[f.kind] = kinds.get(f.kind, 0) + 1

@@ -44,6 +44,21 @@ class PhaseOutput:
     literal_refs: list[str] = field(default_factory=list)  # references left literal (later phase)
 
 
+LITERAL_DOLLAR_BRACE = '${"${"}'
+
+
+def escape_literals(node: Any) -> Any:
+    """Every string value (not map keys, which kro never parses) with each literal `${` written as the CEL
+    expression `${"${"}`, kro's way to produce a literal `${` (an expression that returns the string "${")."""
+    if isinstance(node, str):
+        return node.replace("${", LITERAL_DOLLAR_BRACE) if "${" in node else node
+    if isinstance(node, dict):
+        return {k: escape_literals(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [escape_literals(v) for v in node]
+    return node
+
+
 def _set_path(obj: Any, path: tuple[str | int, ...], value: Any) -> None:
     node = obj
     for step in path[:-1]:
@@ -88,7 +103,9 @@ def emit_phases(result: MapResult, eg: EstateGraph, opts: EmitOptions, hcl: Any 
         schema_vars: dict[str, SchemaVariable] = {}
         for addr in members:
             mo = result.objects[addr]
-            body = copy.deepcopy(mo.conversion.body or mo.body())
+            # kro parses every string of a template for `${…}`: a literal `${` from state (IAM policy variables
+            # such as `${aws:username}`, user data) must not become an expression
+            body = escape_literals(copy.deepcopy(mo.conversion.body or mo.body()))
             for (baddr, target), sv in bound.items():
                 if baddr == addr:
                     _set_path(body["spec"], tuple(target.split(".")), "${schema.spec." + sv.field + "}")
@@ -133,9 +150,9 @@ def emit_phases(result: MapResult, eg: EstateGraph, opts: EmitOptions, hcl: Any 
             )
         kind = rgd_kind(opts.env, phase)
         rgd_name = f"{_dns(opts.env)}-{phase}.{SCHEMA_GROUP}"
-        spec_schema: dict[str, Any] = {
-            "region": f"string | default={result.region}" if result.region else "string | required=true",
-        }
+        # region unknown (e.g. an IAM-only state: IAM ARNs carry no region): no schema field rather than a required
+        # one the instance cannot fill; the report says to pass --region
+        spec_schema: dict[str, Any] = {"region": f"string | default={result.region}"} if result.region else {}
         for fname in sorted(schema_vars):
             spec_schema[fname] = simple_schema(schema_vars[fname])
         rgd = {
@@ -242,7 +259,11 @@ def report(result: MapResult, eg: EstateGraph) -> dict[str, Any]:
         "counts": counts,
         "aws_coverage": {"instances": len(aws), "mapped_or_folded": covered,
                           "percent": round(100.0 * covered / len(aws), 1) if aws else 100.0},
-        "findings": [{"kind": f.kind, "message": f.message} for f in eg.findings],
+        "findings": ([] if result.region or not result.objects else [{
+            "kind": "region",
+            "message": "region not determined from state (no regional ARN): ACK objects carry no "
+                       "services.k8s.aws/region annotation and use the controller's default region; pass --region",
+        }]) + [{"kind": f.kind, "message": f.message} for f in eg.findings],
         "resources": rows,
     }
 
