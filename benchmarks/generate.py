@@ -419,7 +419,7 @@ def _cluster(st: _State, ids: _Ids, rng: random.Random, k: int, net: dict[str, A
             separators=(",", ":"))
         pol_arn = _iam_arn(f"policy/{rname}")
         st.add(imod, "aws_iam_policy", "this", {
-            "arn": pol_arn, "attachment_count": 1, "description": f"{a} extra permissions", "id": pol_arn, "name": rname,
+            "arn": pol_arn, "attachment_count": 1, "description": "extra permissions", "id": pol_arn, "name": rname,
             "name_prefix": "", "path": "/", "policy": json.dumps({"Version": "2012-10-17", "Statement": [{
                 "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": key_arn}]},
                 separators=(",", ":")), "policy_id": "ANPA" + ids.upper(17), **_tags(base_tags)},
