@@ -29,7 +29,7 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from converter.diff.live import LiveRead, search, state_id
-from converter.diff.normalize import NORMALISERS, NormContext, apply, canonical
+from converter.diff.normalize import NORMALISERS, NormContext, apply, canonical, format_path
 from converter.mapping.paths import MISSING, lookup, resolve
 from converter.model import ToolError
 from converter.secrets import is_sensitive_path
@@ -165,18 +165,6 @@ def _entries(d: dict[str, Any], key: str, where: str) -> dict[str, Entry]:
     return {k: Entry.parse(v, f"{where}: describe.{key}.{k}") for k, v in (d.get(key) or {}).items()}
 
 
-def _fmt_path(prefix: str, steps: list[Any]) -> str:
-    out = prefix
-    for s in steps:
-        if isinstance(s, int):
-            out += f"[{s}]"
-        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(s)):
-            out += f".{s}" if out else str(s)
-        else:
-            out += f"[{json.dumps(str(s))}]"
-    return out
-
-
 def _notpresent(v: Any) -> Any:
     return None if type(v).__name__ == "NotPresent" else v
 
@@ -203,7 +191,7 @@ def diff_values(expected: Any, live: Any, entry: Entry, ctx: NormContext, prefix
             what = {"values_changed": "changed", "type_changes": "changed", "dictionary_item_added": "only in AWS",
                     "dictionary_item_removed": "not in AWS", "iterable_item_added": "only in AWS",
                     "iterable_item_removed": "not in AWS"}.get(report_type, report_type)
-            out.append((_fmt_path(prefix, steps), _notpresent(level.t1), _notpresent(level.t2), what))
+            out.append((format_path(prefix, steps), _notpresent(level.t1), _notpresent(level.t2), what))
     return sorted(out, key=lambda x: x[0])
 
 

@@ -432,3 +432,16 @@ def _nacl_entries(value: Any, ctx: NormContext) -> Any:
 def _json_doc(value: Any, ctx: NormContext) -> Any:
     """Any JSON document (string, URL-encoded string or parsed) → parsed, for non-IAM JSON fields."""
     return parse_json_doc(value)
+
+
+def format_path(prefix: str, steps: list[Any]) -> str:
+    """`prefix` + deepdiff path steps as a readable path: `ingress[0].cidr_blocks`, `tags["kubernetes.io/role"]`."""
+    out = prefix
+    for s in steps:
+        if isinstance(s, int):
+            out += f"[{s}]"
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(s)):
+            out += f".{s}" if out else str(s)
+        else:
+            out += f"[{json.dumps(str(s))}]"
+    return out

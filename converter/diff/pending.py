@@ -28,7 +28,7 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from converter.diff.normalize import NORMALISERS, NormContext, canonical, parse_json_doc
+from converter.diff.normalize import NORMALISERS, NormContext, canonical, format_path, parse_json_doc
 from converter.load.hcl import HclConfig, HclModule, HclResource, evaluate_static
 from converter.model import ResourceInstance
 from converter.secrets import is_secret_name, is_sensitive_path
@@ -176,18 +176,6 @@ def _json_docs(c: Any, s: Any) -> tuple[Any, Any] | None:
     return None
 
 
-def _fmt_path(prefix: str, steps: list[Any]) -> str:
-    out = prefix
-    for st in steps:
-        if isinstance(st, int):
-            out += f"[{st}]"
-        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(st)):
-            out += f".{st}"
-        else:
-            out += f"[{json.dumps(str(st))}]"
-    return out
-
-
 def _typed_leaves(node: Any) -> Any:
     """JSON leaves with Terraform's / AWS's string forms of numbers and booleans made typed ("true" = true,
     "256" = 256): IAM returns condition values as strings, services echo numbers as strings."""
@@ -223,7 +211,7 @@ def _json_diff(attr: str, pc: Any, ps: Any) -> list[tuple[str, Any, Any, str]]:
                 "dictionary_item_added": "not in config", "iterable_item_added": "not in config"}.get(report_type, "changed")
         for level in levels:
             t1, t2 = level.t1, level.t2
-            out.append((_fmt_path(attr, level.path(output_format="list")),
+            out.append((format_path(attr, level.path(output_format="list")),
                         None if type(t1).__name__ == "NotPresent" else t1,
                         None if type(t2).__name__ == "NotPresent" else t2, what))
     return sorted(out, key=lambda x: x[0])
@@ -244,7 +232,7 @@ def compare_attribute(tf_type: str, attr: str, c: Any, s: Any, inst: ResourceIns
                 continue  # a null map value: unknown to us how the provider treats it
             if _empty(cv) and _empty(sv):
                 continue
-            path = _fmt_path(attr, [k])
+            path = format_path(attr, [k])
             if k not in s:
                 out.append((path, cv, None, "only in config"))
             elif k not in c:
