@@ -188,3 +188,30 @@ def test_eks_cluster_version_drift(moto: MotoServer, tmp_path: Path) -> None:
     assert ("adoption-would-change", "spec.version") in {(f["class"], f["path"]) for f in _findings(out)
                                                          if f["address"] == "aws_eks_cluster.main"}
     assert CLUSTER
+
+
+def test_log_groups_are_read_50_names_per_call(moto: MotoServer, tmp_path: Path) -> None:
+    """CloudWatch log groups are batched through logGroupIdentifiers (50 per call, the API limit): 60 groups in
+    state, 2 calls (not 60); one deleted out of band is reported deleted, a retention changed out of band is found."""
+    from tests import statefactory as sf
+
+    logs = moto.client("logs")
+    names = [f"/aws/eks/c{i:02d}/cluster" for i in range(60)]
+    for n in names[:-1]:  # the last one is "deleted out of band"
+        logs.create_log_group(logGroupName=n)
+        logs.put_retention_policy(logGroupName=n, retentionInDays=30)
+    logs.put_retention_policy(logGroupName=names[0], retentionInDays=7)  # changed out of band
+    arn = "arn:aws:logs:eu-west-1:123456789012:log-group:{}"
+    state = tmp_path / "terraform.tfstate"
+    state.write_text(sf.state(*(sf.resource("aws_cloudwatch_log_group", f"g{i}", {
+        "id": n, "arn": arn.format(n), "name": n, "retention_in_days": 30, "kms_key_id": "", "skip_destroy": False,
+        "log_group_class": "STANDARD", "tags": {}, "tags_all": {}}) for i, n in enumerate(names))))
+    _, doc = _diff(moto, state)
+    # 2 chunks of <= 50 names; moto ignores logGroupIdentifiers and pages through every group (2 pages per chunk),
+    # real AWS answers a chunk in one page. Per-id reads (the former logGroupNamePrefix calls) would take 60.
+    assert doc["api_calls"]["logs:DescribeLogGroups"] <= 4
+    deleted = {f["address"] for f in _findings(doc, "deleted")}
+    assert deleted == {"aws_cloudwatch_log_group.g59"}
+    changed = {(f["address"], f["path"]) for f in _findings(doc) if f["class"] in ("adoption-would-change", "drift")}
+    assert ("aws_cloudwatch_log_group.g0", "spec.retentionDays") in changed
+    assert {a for a, _ in changed} == {"aws_cloudwatch_log_group.g0"}
