@@ -59,6 +59,48 @@ def test_sg_rules_aggregation_and_own_account() -> None:
     assert not _same(rendered, live, compare=("sg_rules",))
 
 
+def test_eks_access_policies_shapes() -> None:
+    ack = [{"policyARN": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+            "accessScope": {"type": "namespace", "namespaces": ["b", "a"]}},
+           {"policyARN": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy", "accessScope": {"type": "cluster"}}]
+    live = [{"policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy",
+             "accessScope": {"type": "cluster", "namespaces": []}, "associatedAt": "2025-01-01T00:00:00Z",
+             "modifiedAt": "2025-01-01T00:00:00Z"},
+            {"policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+             "accessScope": {"type": "namespace", "namespaces": ["a", "b"]}, "associatedAt": "2025-01-01T00:00:00Z"}]
+    assert _same(ack, live, compare=("eks_access_policies",))
+    live[1]["accessScope"]["namespaces"].append("c")
+    assert not _same(ack, live, compare=("eks_access_policies",))
+    assert not _same(ack, live[:1], compare=("eks_access_policies",))
+
+
+def test_service_linked_role_name_parts() -> None:
+    path = "/aws-service-role/autoscaling.amazonaws.com/"
+    assert _same("autoscaling.amazonaws.com", path, normalize=("slr_service_name",))
+    assert not _same("elasticloadbalancing.amazonaws.com", path, normalize=("slr_service_name",))
+    # Terraform's rule: a suffix only with exactly one "_"
+    assert _same("ci", "AWSServiceRoleForAutoScaling_ci", normalize=("slr_custom_suffix",))
+    assert _same("", "AWSServiceRoleForAutoScaling", normalize=("slr_custom_suffix",))
+    assert not _same("", "AWSServiceRoleForAutoScaling_ci", normalize=("slr_custom_suffix",))
+
+
+def test_dhcp_configurations_keep_server_order() -> None:
+    ack = [{"key": "domain-name", "values": ["corp.internal"]},
+           {"key": "domain-name-servers", "values": ["10.0.0.2", "10.0.0.3"]}]
+    live = [{"Key": "domain-name-servers", "Values": [{"Value": "10.0.0.2"}, {"Value": "10.0.0.3"}]},
+            {"Key": "domain-name", "Values": [{"Value": "corp.internal"}]}]
+    assert _same(ack, live, compare=("dhcp_configurations",), ordered=True)
+    live[0]["Values"].reverse()  # the resolver order changed
+    assert not _same(ack, live, compare=("dhcp_configurations",), ordered=True)
+
+
+def test_kms_grant_key_arn_vs_id() -> None:
+    arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    assert _same("1234abcd-12ab-34cd-56ef-1234567890ab", arn, compare=("kms_key_id",))
+    assert _same(arn, arn, compare=("kms_key_id",))
+    assert not _same("ffffffff-12ab-34cd-56ef-1234567890ab", arn, compare=("kms_key_id",))
+
+
 def test_empty_values_and_absent_fields() -> None:
     assert _same("", None) and _same([], None) and _same({"a": []}, {})
     assert not _same(False, None)  # false is a value: a missing live boolean is a difference

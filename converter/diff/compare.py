@@ -232,6 +232,10 @@ def compare_resource(mo: Any, live: LiveRead, *, account_id: str | None) -> Reso
         rd.status = UNKNOWN
         add(UNKNOWN, detail=tr.reason or "type not read")
         return rd
+    if sid in tr.unreadable:
+        rd.status = UNKNOWN
+        add(UNKNOWN, detail=tr.unreadable[sid])
+        return rd
     if sid in tr.missing or sid not in tr.items:
         rd.status = DELETED
         add(DELETED, detail=f"{sid} not found in AWS (deleted out of band?); adopting it would fail (adopted resource not found)")

@@ -23,6 +23,7 @@ The result (`LiveRead`) is plain JSON: `inventory capture` writes it, `diff --li
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import json
 import re
@@ -81,6 +82,7 @@ class TypeRead:
     unmanaged: dict[str, Any] = field(default_factory=dict)  # live id -> {name, scope, tags}
     unmanaged_scan: str | None = None  # how unmanaged resources were looked for (or why not)
     join_errors: dict[str, str] = field(default_factory=dict)  # join name -> why its fields are unverified
+    unreadable: dict[str, str] = field(default_factory=dict)  # state id -> why it could not be read (unknown)
     calls: int = 0
     api_calls: dict[str, int] = field(default_factory=dict)  # "service:Operation" -> calls made for this type
 
@@ -182,8 +184,9 @@ class LiveReader:
             if extra:
                 params[fparam] = list(extra)
             return self._call_all(d["client"], d["operation"], params, d["items"])
-        for i in range(0, len(values), EC2_FILTER_CHUNK):
-            chunk = values[i : i + EC2_FILTER_CHUNK]
+        size = int(filt.get("chunk") or EC2_FILTER_CHUNK)
+        for i in range(0, len(values), size):
+            chunk = values[i : i + size]
             params = dict(params_base)
             if "filter" in filt:
                 params[fparam] = [{"Name": filt["filter"], "Values": chunk}] + list(extra or [])
@@ -220,7 +223,7 @@ class LiveReader:
                 found = self._read_batch(d, ids, scope, tr, also_managed)
             self._joins(d, found, tr)
             tr.items = {k: found[k] for k in sorted(found)}
-            tr.missing = sorted(set(ids) - set(found))
+            tr.missing = sorted(set(ids) - set(found) - set(tr.unreadable))
         except _TypeFailed as exc:
             tr.status, tr.reason = "unknown", exc.reason
             tr.items, tr.missing, tr.unmanaged = {}, [], {}
@@ -295,17 +298,28 @@ class LiveReader:
                                         lst["items"])
                 existing = {str(search(lst.get("id", "@"), x)) for x in listed}
             for i in ids:
-                if existing is not None and i not in existing:
+                attrs = instances.get(i, {})
+                # the main parameter: the state id, or the state path `from` (when the id is composite)
+                key = resolve(attrs, pid["from"]) if pid.get("from") else i
+                if key is MISSING or key in (None, ""):
+                    tr.unreadable[i] = f"no {pid['from']} in state: cannot call {d['operation']}"
                     continue
-                params = dict(d.get("params") or {})
-                params[pid["param"]] = i
+                if existing is not None and str(key) not in existing:
+                    continue
+                params = copy.deepcopy(d.get("params") or {})
+                _set_param(params, pid["param"], key)
                 for p, src in (pid.get("extra") or {}).items():
                     # a string is a state path (`cluster_name`); anything else is a literal parameter
-                    v = resolve(instances.get(i, {}), src) if isinstance(src, str) else src
+                    v = resolve(attrs, src) if isinstance(src, str) else src
                     if v is not MISSING and v is not None:
-                        params[p] = v
+                        _set_param(params, p, v)
                 try:
                     item = self._call_one(d["client"], d["operation"], params, d.get("item", "."))
+                    if d.get("match"):
+                        # `item` is a list: keep the element whose `match` is the requested key (a filtered
+                        # list call, e.g. ListGrants(GrantId=…)); none = not found
+                        item = next((x for x in (item if isinstance(item, list) else [])
+                                     if str(search(d["match"], x)) == str(key)), None)
                 except Exception as exc:  # noqa: BLE001
                     category, msg = classify_error(exc)
                     if category == "not_found" or _code(exc) in set(d.get("not_found") or ()):
@@ -369,6 +383,9 @@ class LiveReader:
             params = dict(j.get("params") or {})
             src = pid.get("from") or d.get("id")
             params[pid["param"]] = search(src, it) if src else sid
+            for p, expr in (pid.get("extra") or {}).items():
+                # more parameters of the same call, from the live item (DescribeAccessEntry → clusterName)
+                params[p] = search(expr, it)
             try:
                 value = self._call_one(j.get("client", d["client"]), j["operation"], params, j.get("item", "."))
             except Exception as exc:  # noqa: BLE001
@@ -408,12 +425,12 @@ class LiveReader:
                     describes[tm.tf_type] = d
                     by_type.setdefault(tm.tf_type, {})
         # ids managed per API family (SG + default SG share DescribeSecurityGroups)
-        family_ids: dict[tuple[str, str], set[str]] = {}
+        family_ids: dict[tuple[str, str, str], set[str]] = {}
         for t, insts in by_type.items():
             family_ids.setdefault(_family(describes[t]), set()).update(insts)
         live = LiveRead(region=region, captured_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
                         scope={"vpc": scope["vpc"], "cluster": scope["cluster"], "tags": self.scope_tags})
-        scanned_families: set[tuple[str, str]] = set()
+        scanned_families: set[tuple[str, str, str]] = set()
         for t in sorted(describes, key=lambda t: (describes[t]["client"], t)):
             d = describes[t]
             fam = _family(d)
@@ -451,8 +468,20 @@ def needed_joins(d: dict[str, Any], mo: Any) -> set[str]:
     return out
 
 
-def _family(d: dict[str, Any]) -> tuple[str, str]:
-    return (d.get("client", ""), d.get("operation", ""))
+def _family(d: dict[str, Any]) -> tuple[str, str, str]:
+    """Types reading the same items with the same call (SG + default SG): one unmanaged scan, shared managed ids.
+    The items are part of it: GetAccountAuthorizationDetails serves roles, users, groups and policies — a user
+    named like a managed role is still an unmanaged user."""
+    return (d.get("client", ""), d.get("operation", ""), str(d.get("items", "")))
+
+
+def _set_param(params: dict[str, Any], name: str, value: Any) -> None:
+    """`identityProviderConfig.name` sets a member of a structure parameter (created when absent)."""
+    *parents, last = name.split(".")
+    node = params
+    for p in parents:
+        node = node.setdefault(p, {})
+    node[last] = value
 
 
 def _summary(d: dict[str, Any], item: Any) -> dict[str, Any]:

@@ -407,6 +407,63 @@ def _eks_logging(value: Any, ctx: NormContext) -> Any:
     return sorted(enabled)
 
 
+@normaliser("eks_access_policies")
+def _eks_access_policies(value: Any, ctx: NormContext) -> Any:
+    """ListAssociatedAccessPolicies `associatedAccessPolicies` ({policyArn, accessScope, associatedAt, …}) or ACK
+    AccessEntry.accessPolicies ({policyARN, accessScope}) → [{policyARN, accessScope: {type, namespaces (sorted)}}]
+    (timestamps dropped)."""
+    if not isinstance(value, list):
+        return value
+    out = []
+    for p in value:
+        if not isinstance(p, dict):
+            return value
+        scope = p.get("accessScope")
+        if isinstance(scope, dict):
+            ns = scope.get("namespaces")
+            scope = {"type": scope.get("type"), "namespaces": sorted(ns) if isinstance(ns, list) else ns}
+        out.append(canonical({"policyARN": p.get("policyARN", p.get("policyArn")), "accessScope": scope}))
+    return out
+
+
+@normaliser("slr_service_name")
+def _slr_service_name(value: Any, ctx: NormContext) -> Any:
+    """A service-linked role's path `/aws-service-role/<service>/` → `<service>` (as Terraform reads
+    aws_service_name from the role ARN); other paths pass unchanged."""
+    if isinstance(value, str):
+        parts = value.split("/")
+        if len(parts) == 4 and parts[1] == "aws-service-role" and parts[0] == parts[3] == "":
+            return parts[2]
+    return value
+
+
+@normaliser("slr_custom_suffix")
+def _slr_custom_suffix(value: Any, ctx: NormContext) -> Any:
+    """A service-linked role name `AWSServiceRoleForX_suffix` → `suffix`, None without one — Terraform's rule
+    (exactly one `_`)."""
+    if isinstance(value, str):
+        parts = value.split("_")
+        return parts[1] if len(parts) == 2 else None
+    return value
+
+
+@normaliser("dhcp_configurations")
+def _dhcp_configurations(value: Any, ctx: NormContext) -> Any:
+    """DescribeDhcpOptions DhcpConfigurations ([{Key, Values: [{Value}]}]) or ACK DHCPOptions.dhcpConfigurations
+    ([{key, values}]) → [{key, values}] sorted by key; the order of the values is kept (DNS server order
+    matters)."""
+    if not isinstance(value, list):
+        return value
+    out = []
+    for c in value:
+        if not isinstance(c, dict):
+            return value
+        vals = c.get("values", c.get("Values"))
+        vals = [v.get("Value") if isinstance(v, dict) else v for v in vals] if isinstance(vals, list) else vals
+        out.append({"key": c.get("key", c.get("Key")), "values": vals})
+    return sorted(out, key=lambda c: str(c["key"]))
+
+
 @normaliser("nacl_entries")
 def _nacl_entries(value: Any, ctx: NormContext) -> Any:
     """DescribeNetworkAcls Entries → ACK NetworkACL.entries (the AWS-owned default deny rule 32767 dropped)."""
