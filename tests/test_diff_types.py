@@ -151,3 +151,106 @@ def test_eks_fargate_profile_selector_difference(moto: MotoServer, tmp_path: Pat
     doc = _diff(moto, tmp_path, [st])
     _only(doc, {("adoption-would-change", "aws_eks_fargate_profile.blue_apps", "spec.selectors"),
                 ("drift", "aws_eks_fargate_profile.blue_apps", "selector")})
+
+
+# ---------------------------------------------------------------------------------------------- IAM users and groups
+POLICY_RO = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+POLICY_S3 = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+INLINE = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"}]}
+
+
+def _iam_estate(moto: MotoServer) -> list[dict[str, Any]]:
+    iam = moto.client("iam")
+    u = iam.create_user(UserName="deployer", Path="/ci/", Tags=_aws_tags({"Name": "deployer"}))["User"]
+    iam.attach_user_policy(UserName="deployer", PolicyArn=POLICY_RO)
+    iam.put_user_policy(UserName="deployer", PolicyName="artifacts", PolicyDocument=json.dumps(INLINE))
+    g = iam.create_group(GroupName="operators", Path="/ops/")["Group"]
+    iam.attach_group_policy(GroupName="operators", PolicyArn=POLICY_S3)
+    iam.put_group_policy(GroupName="operators", PolicyName="artifacts", PolicyDocument=json.dumps(INLINE))
+    return [
+        resource("aws_iam_user", "deployer", {
+            "id": "deployer", "arn": u["Arn"], "name": "deployer", "path": "/ci/", "permissions_boundary": None,
+            "force_destroy": False, "unique_id": u["UserId"], **_tf_tags({"Name": "deployer"})}),
+        resource("aws_iam_user_policy_attachment", "deployer_ro", {
+            "id": "deployer-20250101000000000000000001", "user": "deployer", "policy_arn": POLICY_RO}),
+        resource("aws_iam_user_policy", "deployer_artifacts", {
+            "id": "deployer:artifacts", "user": "deployer", "name": "artifacts", "name_prefix": "",
+            "policy": json.dumps(INLINE)}),
+        resource("aws_iam_group", "operators", {
+            "id": "operators", "arn": g["Arn"], "name": "operators", "path": "/ops/", "unique_id": g["GroupId"]}),
+        resource("aws_iam_group_policy_attachment", "operators_s3", {
+            "id": "operators-20250101000000000000000002", "group": "operators", "policy_arn": POLICY_S3}),
+        resource("aws_iam_group_policy", "operators_artifacts", {
+            "id": "operators:artifacts", "group": "operators", "name": "artifacts", "name_prefix": "",
+            "policy": json.dumps(INLINE)}),
+    ]
+
+
+def test_iam_users_and_groups(moto: MotoServer, tmp_path: Path) -> None:
+    resources = _iam_estate(moto)
+    doc = _diff(moto, tmp_path, resources)
+    _assert_clean(doc, {"aws_iam_user.deployer", "aws_iam_group.operators"})
+    # one GetAccountAuthorizationDetails per filter (users, groups), whatever the number of users/groups
+    assert doc["api_calls"] == {"iam:GetAccountAuthorizationDetails": 2}
+
+    iam = moto.client("iam")
+    iam.tag_user(UserName="deployer", Tags=[{"Key": "CostCenter", "Value": "42"}])
+    iam.attach_user_policy(UserName="deployer", PolicyArn=POLICY_S3)  # ACK would detach it
+    iam.put_group_policy(GroupName="operators", PolicyName="artifacts",
+                         PolicyDocument=json.dumps({**INLINE, "Statement": [{**INLINE["Statement"][0], "Action": "s3:*"}]}))
+    iam.detach_group_policy(GroupName="operators", PolicyArn=POLICY_S3)  # ACK would re-attach it
+    # moto ignores UpdateGroup(NewPath): the state says the path was another one instead
+    resources[3]["instances"][0]["attributes"]["path"] = "/moved/"
+    doc = _diff(moto, tmp_path, resources)
+    _only(doc, {("adoption-would-change", "aws_iam_user.deployer", "spec.tags"),
+                ("drift", "aws_iam_user.deployer", "tags_all.CostCenter"),
+                ("adoption-would-change", "aws_iam_user.deployer", "spec.policies"),
+                ("adoption-would-change", "aws_iam_group.operators", "spec.inlinePolicies.artifacts"),
+                ("adoption-would-change", "aws_iam_group.operators", "spec.path"),
+                ("adoption-would-change", "aws_iam_group.operators", "spec.policies"),
+                ("drift", "aws_iam_group.operators", "path")})
+
+
+def test_iam_unmanaged_user_named_like_a_managed_role(moto: MotoServer, tmp_path: Path) -> None:
+    """Users and roles share GetAccountAuthorizationDetails but not a namespace: an unmanaged user named like a
+    managed role is still reported (with --scope-tag)."""
+    iam = moto.client("iam")
+    resources = _iam_estate(moto)
+    r = iam.create_role(RoleName="ci", AssumeRolePolicyDocument=json.dumps(INLINE), Tags=_aws_tags())["Role"]
+    resources.append(resource("aws_iam_role", "ci", {
+        "id": "ci", "arn": r["Arn"], "name": "ci", "name_prefix": "", "path": "/", "description": "",
+        "assume_role_policy": json.dumps(INLINE), "max_session_duration": 3600, "permissions_boundary": "",
+        "force_detach_policies": False, "managed_policy_arns": [], "inline_policy": [{"name": "", "policy": ""}],
+        "unique_id": r["RoleId"], **_tf_tags()}))
+    iam.create_user(UserName="ci", Tags=_aws_tags())
+    iam.create_user(UserName="outside-scope")
+    doc = _diff(moto, tmp_path, resources, f"--scope-tag=Project={TAGS['Project']}")
+    unmanaged = {(r["type"], r["live_id"]) for r in doc["resources"] if r["status"] == "unmanaged"}
+    assert unmanaged == {("aws_iam_user", "ci")}
+
+
+def test_iam_service_linked_role(moto: MotoServer, tmp_path: Path) -> None:
+    iam = moto.client("iam")
+    r = iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com", CustomSuffix="ci",
+                                       Description="ASG for CI runners")["Role"]
+    plain = iam.create_service_linked_role(AWSServiceName="elasticloadbalancing.amazonaws.com")["Role"]
+    resources = [
+        resource("aws_iam_service_linked_role", name, {
+            "id": role["Arn"], "arn": role["Arn"], "name": role["RoleName"], "path": role["Path"],
+            "aws_service_name": service, "custom_suffix": suffix, "description": role.get("Description", ""),
+            "unique_id": role["RoleId"], "create_date": str(role["CreateDate"]), "tags": {}, "tags_all": {}})
+        for name, role, service, suffix in (("asg", r, "autoscaling.amazonaws.com", "ci"),
+                                            ("elb", plain, "elasticloadbalancing.amazonaws.com", ""))]
+    doc = _diff(moto, tmp_path, resources)
+    _assert_clean(doc, {"aws_iam_service_linked_role.asg", "aws_iam_service_linked_role.elb"})
+    assert doc["api_calls"]["iam:ListRoles"] == 1
+
+    iam.update_role_description(RoleName=r["RoleName"], Description="changed by hand")
+    iam.tag_role(RoleName=plain["RoleName"], Tags=[{"Key": "Owner", "Value": "someone"}])
+    doc = _diff(moto, tmp_path, resources)
+    _only(doc, {("adoption-would-change", "aws_iam_service_linked_role.asg", "spec.description"),
+                ("drift", "aws_iam_service_linked_role.asg", "description"),
+                ("drift", "aws_iam_service_linked_role.elb", "tags_all")})
+    iam.delete_service_linked_role(RoleName=plain["RoleName"])
+    doc = _diff(moto, tmp_path, resources)
+    assert _has(doc, "deleted", "aws_iam_service_linked_role.elb")

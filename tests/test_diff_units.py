@@ -153,3 +153,40 @@ def test_ignore_globs() -> None:
     assert rep.resources[1].counted() and rep.exit_code == 1
     apply_ignore(rep, [IgnoreRule(address="aws_subnet.*", cls=ADOPTION)])
     assert rep.exit_code == 0
+
+
+def test_iam_user_permissions_boundary_from_a_capture(tmp_path) -> None:
+    """moto ignores a user's permissions boundary: the describe block is checked on a capture whose item has the
+    shape of botocore's UserDetailList entry."""
+    import boto3
+    from click.testing import CliRunner
+
+    from converter.cli import main
+    from tests.statefactory import resource, state
+
+    boundary = "arn:aws:iam::123456789012:policy/boundary"
+    item = {"Path": "/", "UserName": "deployer", "UserId": "AIDAEXAMPLE", "Arn": "arn:aws:iam::123456789012:user/deployer",
+            "UserPolicyList": [], "GroupList": [], "AttachedManagedPolicies": [],
+            "PermissionsBoundary": {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": boundary},
+            "Tags": [{"Key": "Team", "Value": "ci"}]}
+    shape = boto3.client("iam", region_name="eu-west-1").meta.service_model.operation_model(
+        "GetAccountAuthorizationDetails").output_shape.members["UserDetailList"].member
+    assert set(item) <= set(shape.members) and set(item["PermissionsBoundary"]) <= set(shape.members["PermissionsBoundary"].members)
+    st = tmp_path / "s.tfstate"
+    attrs = {"id": "deployer", "arn": item["Arn"], "name": "deployer", "path": "/", "permissions_boundary": boundary,
+             "force_destroy": False, "unique_id": "AIDAEXAMPLE", "tags": {"Team": "ci"}, "tags_all": {"Team": "ci"}}
+    st.write_text(state(resource("aws_iam_user", "deployer", attrs)))
+
+    def run(live_item) -> dict:
+        cap = tmp_path / "live.json"
+        cap.write_text(json.dumps({"format": "tf2kro-live-capture/v1", "region": "eu-west-1", "types": {"aws_iam_user": {
+            "tf_type": "aws_iam_user", "status": "ok", "requested": ["deployer"], "items": {"deployer": live_item}}}}))
+        res = CliRunner().invoke(main, ["diff", "--state", str(st), "--live", str(cap), "--format", "json"])
+        return json.loads(res.stdout)
+
+    doc = run(item)
+    assert doc["exit_code"] == 0 and [f for r in doc["resources"] for f in r["findings"]] == []
+    doc = run({**item, "PermissionsBoundary": {"PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+                                               "PermissionsBoundaryArn": "arn:aws:iam::aws:policy/AdministratorAccess"}})
+    assert {(f["class"], f["path"]) for r in doc["resources"] for f in r["findings"]} == {
+        ("adoption-would-change", "spec.permissionsBoundary"), ("drift", "permissions_boundary")}
