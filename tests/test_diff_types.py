@@ -463,3 +463,81 @@ def test_flow_logs(moto: MotoServer, tmp_path: Path) -> None:
     doc = _diff(moto, tmp_path, resources[:1])
     assert _has(doc, "adoption-would-change", "aws_flow_log.vpc", "spec.trafficType")
     assert _has(doc, "drift", "aws_flow_log.vpc", "traffic_type")
+
+
+# ---------------------------------------------------------------------------------------------- KMS grants
+def test_kms_grants(moto: MotoServer, tmp_path: Path) -> None:
+    kms = moto.client("kms")
+    key = kms.create_key(Description="data")["KeyMetadata"]
+    app = _role(moto, "app", "ec2.amazonaws.com")
+    ops = _role(moto, "ops", "ec2.amazonaws.com")
+    resources = []
+    for name, grantee, operations, key_ref in (("app", app, ["Decrypt", "GenerateDataKey"], key["Arn"]),  # key by ARN
+                                               ("ops", ops, ["DescribeKey"], key["KeyId"])):             # key by id
+        g = kms.create_grant(KeyId=key["KeyId"], GranteePrincipal=grantee, Operations=operations, Name=name,
+                             RetiringPrincipal=ops)
+        resources.append(resource("aws_kms_grant", name, {
+            "id": f"{key_ref}:{g['GrantId']}", "grant_id": g["GrantId"], "key_id": key_ref, "grantee_principal": grantee,
+            "operations": sorted(operations), "name": name, "retiring_principal": ops, "constraints": [],
+            "grant_creation_tokens": None, "retire_on_delete": False, "grant_token": g["GrantToken"]},
+            sensitive=[["grant_token"]]))
+    doc = _diff(moto, tmp_path, resources)
+    _assert_clean(doc, {"aws_kms_grant.app", "aws_kms_grant.ops"})
+    assert doc["api_calls"] == {"kms:ListGrants": 2}
+
+    # grants are immutable: a revoked one is deleted; a state written for other operations differs
+    kms.revoke_grant(KeyId=key["KeyId"], GrantId=resources[1]["instances"][0]["attributes"]["grant_id"])
+    resources[0]["instances"][0]["attributes"]["operations"] = ["Decrypt"]
+    doc = _diff(moto, tmp_path, resources)
+    _only(doc, {("adoption-would-change", "aws_kms_grant.app", "spec.operations"),
+                ("drift", "aws_kms_grant.app", "operations"),
+                ("deleted", "aws_kms_grant.ops", "")})
+
+
+# ---------------------------------------------------------------------------------------------- RDS cluster members
+def test_rds_cluster_instances(moto: MotoServer, tmp_path: Path) -> None:
+    rds = moto.client("rds")
+    rds.create_db_cluster(DBClusterIdentifier="orders", Engine="aurora-postgresql", MasterUsername="app",
+                          MasterUserPassword="not-a-real-password-1")
+    resources = []
+    for i in (1, 2):
+        db = rds.create_db_instance(DBInstanceIdentifier=f"orders-{i}", DBClusterIdentifier="orders",
+                                    Engine="aurora-postgresql", DBInstanceClass="db.r6g.large", PromotionTier=i,
+                                    Tags=_aws_tags({"Name": f"orders-{i}"}))["DBInstance"]
+        resources.append(resource("aws_rds_cluster_instance", f"orders_{i}", {
+            "id": db["DBInstanceIdentifier"], "identifier": db["DBInstanceIdentifier"], "identifier_prefix": "",
+            "arn": db["DBInstanceArn"], "cluster_identifier": "orders", "instance_class": db["DBInstanceClass"],
+            "engine": db["Engine"], "engine_version": db["EngineVersion"], "engine_version_actual": db["EngineVersion"],
+            "db_subnet_group_name": (db.get("DBSubnetGroup") or {}).get("DBSubnetGroupName", ""),
+            "db_parameter_group_name": db["DBParameterGroups"][0]["DBParameterGroupName"],
+            "availability_zone": db["AvailabilityZone"], "publicly_accessible": db.get("PubliclyAccessible", False),
+            "auto_minor_version_upgrade": db["AutoMinorVersionUpgrade"], "copy_tags_to_snapshot": db.get("CopyTagsToSnapshot", False),
+            "promotion_tier": i, "monitoring_interval": db.get("MonitoringInterval", 0),
+            "monitoring_role_arn": db.get("MonitoringRoleArn", ""),
+            "performance_insights_enabled": db.get("PerformanceInsightsEnabled", False),
+            "performance_insights_kms_key_id": "", "performance_insights_retention_period": 0,
+            "ca_cert_identifier": db.get("CACertificateIdentifier", ""),
+            "preferred_maintenance_window": db["PreferredMaintenanceWindow"], "preferred_backup_window": "",
+            "custom_iam_instance_profile": "", "apply_immediately": None, "writer": i == 1,
+            "endpoint": db["Endpoint"]["Address"], "port": db["Endpoint"]["Port"], "dbi_resource_id": db["DbiResourceId"],
+            "storage_encrypted": False, "kms_key_id": "", "network_type": "", "force_destroy": False,
+            **_tf_tags({"Name": f"orders-{i}"})}))
+    doc = _diff(moto, tmp_path, resources)
+    # moto leaves these out; AWS always returns them → unverified, never a difference
+    gaps = {(f"aws_rds_cluster_instance.orders_{i}", f"spec.{f}") for i in (1, 2)
+            for f in ("publiclyAccessible", "monitoringInterval", "performanceInsightsEnabled")}
+    _assert_clean(doc, {"aws_rds_cluster_instance.orders_1", "aws_rds_cluster_instance.orders_2"}, gaps)
+    assert doc["api_calls"] == {"rds:DescribeDBInstances": 1}  # both members, one filtered call
+
+    rds.modify_db_instance(DBInstanceIdentifier="orders-2", DBInstanceClass="db.r6g.xlarge", ApplyImmediately=True)
+    rds.add_tags_to_resource(ResourceName=resources[0]["instances"][0]["attributes"]["arn"],
+                             Tags=[{"Key": "CostCenter", "Value": "42"}])
+    doc = _diff(moto, tmp_path, resources)
+    _only(doc, {("adoption-would-change", "aws_rds_cluster_instance.orders_2", "spec.dbInstanceClass"),
+                ("drift", "aws_rds_cluster_instance.orders_2", "instance_class"),
+                ("adoption-would-change", "aws_rds_cluster_instance.orders_1", "spec.tags"),
+                ("drift", "aws_rds_cluster_instance.orders_1", "tags_all.CostCenter")})
+    rds.delete_db_instance(DBInstanceIdentifier="orders-2")
+    doc = _diff(moto, tmp_path, resources)
+    assert _has(doc, "deleted", "aws_rds_cluster_instance.orders_2")
+    assert not _has(doc, "deleted", "aws_rds_cluster_instance.orders_1")
