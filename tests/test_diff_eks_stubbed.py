@@ -69,6 +69,7 @@ class FakeEks:
         self.policies: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.pods: dict[tuple[str, str], dict[str, Any]] = {}
         self.idps: dict[tuple[str, str], dict[str, Any]] = {}
+        self.addons: dict[tuple[str, str], dict[str, Any]] = {}
         self.requests: list[tuple[str, list[str], Any]] = []
 
     def _ok(self, request: Any, op: str, body: dict[str, Any]) -> AWSResponse:
@@ -102,6 +103,9 @@ class FakeEks:
             assert body["identityProviderConfig"]["type"] == "oidc", body
             c = self.idps.get((cluster, body["identityProviderConfig"]["name"]))
             return self._ok(request, op, {"identityProviderConfig": {"oidc": c}}) if c else self._missing(request)
+        if op == "DescribeAddon":
+            a = self.addons.get((cluster, parts[3]))
+            return self._ok(request, op, {"addon": a}) if a else self._missing(request)
         raise AssertionError(f"unexpected EKS call {op}")
 
 
@@ -266,3 +270,27 @@ def test_per_id_key_missing_from_state_is_unreadable_not_deleted(aws_env: None) 
     assert tr.status == "ok" and tr.missing == [] and tr.items == {}
     assert "oidc.identity_provider_config_name" in tr.unreadable["blue:corp"]
     assert fake.requests == []
+
+
+def test_addons_of_the_same_name_in_two_clusters(aws_env: None, tmp_path: Path) -> None:
+    """Every cluster has a vpc-cni: each is read in its own cluster (moto has no addons API either)."""
+    fake = FakeEks()
+    resources = []
+    for cluster, version in (("blue", "v1.19.0-eksbuild.1"), ("green", "v1.18.5-eksbuild.1")):
+        fake.addons[(cluster, "vpc-cni")] = {
+            "addonName": "vpc-cni", "clusterName": cluster, "status": "ACTIVE", "addonVersion": version,
+            "addonArn": f"arn:aws:eks:{REGION}:{ACCOUNT}:addon/{cluster}/vpc-cni/1a2b", "createdAt": TS, "modifiedAt": TS,
+            "serviceAccountRoleArn": f"arn:aws:iam::{ACCOUNT}:role/{cluster}-vpc-cni", "tags": dict(TAGS)}
+        resources.append(resource("aws_eks_addon", f"{cluster}_vpc_cni", {
+            "id": f"{cluster}:vpc-cni", "arn": fake.addons[(cluster, "vpc-cni")]["addonArn"], "cluster_name": cluster,
+            "addon_name": "vpc-cni", "addon_version": version, "configuration_values": "",
+            "service_account_role_arn": f"arn:aws:iam::{ACCOUNT}:role/{cluster}-vpc-cni", "pod_identity_association": [],
+            "resolve_conflicts_on_create": None, "resolve_conflicts_on_update": None, "preserve": None,
+            "tags": {}, "tags_all": dict(TAGS)}))
+    doc = _capture_and_diff(fake, resources, tmp_path)
+    assert _counted(doc) == set() and doc["exit_code"] == 0
+    assert doc["_calls"] == {"eks:DescribeAddon": 2}
+    fake.addons[("green", "vpc-cni")]["addonVersion"] = "v1.19.0-eksbuild.1"  # upgraded by hand
+    doc = _capture_and_diff(fake, resources, tmp_path)
+    assert _counted(doc) == {("adoption-would-change", "aws_eks_addon.green_vpc_cni", "spec.addonVersion"),
+                             ("drift", "aws_eks_addon.green_vpc_cni", "addon_version")}

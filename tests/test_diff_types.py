@@ -159,6 +159,35 @@ def test_eks_fargate_profile_selector_difference(moto: MotoServer, tmp_path: Pat
                 ("drift", "aws_eks_fargate_profile.blue_apps", "selector")})
 
 
+def test_eks_node_groups_same_name_in_two_clusters(moto: MotoServer, tmp_path: Path) -> None:
+    """`default` node groups of two clusters are read each in its own cluster (they used to share one read)."""
+    eks = moto.client("eks")
+    _, subnets = _network(moto)
+    cluster_role = _role(moto, "cluster", "eks.amazonaws.com")
+    node_role = _role(moto, "nodes", "ec2.amazonaws.com")
+    resources = []
+    for cluster, size in (("blue", 2), ("green", 5)):
+        eks.create_cluster(name=cluster, roleArn=cluster_role, resourcesVpcConfig={"subnetIds": subnets})
+        ng = eks.create_nodegroup(clusterName=cluster, nodegroupName="default", nodeRole=node_role, subnets=subnets,
+                                  instanceTypes=["m6i.large"], scalingConfig={"minSize": size, "maxSize": size, "desiredSize": size},
+                                  amiType="AL2023_x86_64_STANDARD", capacityType="ON_DEMAND", tags={**TAGS})["nodegroup"]
+        resources.append(resource("aws_eks_node_group", cluster, {
+            "id": f"{cluster}:default", "arn": ng["nodegroupArn"], "cluster_name": cluster, "node_group_name": "default",
+            "node_group_name_prefix": "", "node_role_arn": node_role, "subnet_ids": sorted(ng["subnets"]),
+            "scaling_config": [{"desired_size": size, "min_size": size, "max_size": size}],
+            "update_config": [{"max_unavailable": (ng.get("updateConfig") or {}).get("maxUnavailable", 1),
+                               "max_unavailable_percentage": 0}],
+            "ami_type": ng["amiType"], "capacity_type": ng["capacityType"], "disk_size": ng.get("diskSize") or 0,
+            "instance_types": ng["instanceTypes"], "labels": {}, "release_version": ng.get("releaseVersion", ""),
+            "version": ng.get("version", ""), "taint": [], "launch_template": [], "remote_access": [],
+            "status": ng.get("status", "ACTIVE"), **_tf_tags()}))
+    doc = _diff(moto, tmp_path, resources)
+    # moto leaves out updateConfig (AWS always returns it): unverified
+    _assert_clean(doc, {"aws_eks_node_group.blue", "aws_eks_node_group.green"},
+                  {(f"aws_eks_node_group.{c}", "spec.updateConfig.maxUnavailable") for c in ("blue", "green")})
+    assert doc["api_calls"]["eks:DescribeNodegroup"] == 2
+
+
 # ---------------------------------------------------------------------------------------------- IAM users and groups
 POLICY_RO = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 POLICY_S3 = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
