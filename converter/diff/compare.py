@@ -30,6 +30,7 @@ from deepdiff import DeepDiff
 
 from converter.diff.live import LiveRead, search, state_id
 from converter.diff.normalize import NORMALISERS, NormContext, apply, canonical, format_path
+from converter.gcpause import gc_paused
 from converter.mapping.paths import MISSING, lookup, resolve
 from converter.model import ToolError
 from converter.secrets import is_sensitive_path
@@ -224,7 +225,7 @@ def compare_resource(mo: Any, live: LiveRead, *, account_id: str | None) -> Reso
         rd.findings.append(Finding(cls=cls, address=inst.address, tf_type=inst.type, path=path, expected=expected,
                                    live=live_v, detail=detail))
 
-    if tr is None or (sid is not None and sid not in tr.requested and tr.status == "ok"):
+    if tr is None or (sid is not None and not tr.was_requested(sid) and tr.status == "ok"):
         rd.status = UNKNOWN
         add(UNKNOWN, detail="not in the live read (capture taken from another state or phase?)")
         return rd
@@ -236,7 +237,7 @@ def compare_resource(mo: Any, live: LiveRead, *, account_id: str | None) -> Reso
         rd.status = UNKNOWN
         add(UNKNOWN, detail=tr.unreadable[sid])
         return rd
-    if sid in tr.missing or sid not in tr.items:
+    if tr.is_missing(sid) or sid not in tr.items:
         rd.status = DELETED
         add(DELETED, detail=f"{sid} not found in AWS (deleted out of band?); adopting it would fail (adopted resource not found)")
         return rd
@@ -405,6 +406,7 @@ def apply_ignore(report: DiffReport, rules: list[IgnoreRule]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- driver
+@gc_paused()
 def diff_estate(estate: Any, live: LiveRead, *, phase: str | None = None, source: str = "aws",
                 ignore: list[IgnoreRule] | None = None) -> DiffReport:
     resources: list[ResourceDiff] = []

@@ -86,6 +86,22 @@ class TypeRead:
     calls: int = 0
     api_calls: dict[str, int] = field(default_factory=dict)  # "service:Operation" -> calls made for this type
 
+    def was_requested(self, sid: str | None) -> bool:
+        """Membership in `requested` (a list, as captured) through a set built once: the compare asks per resource,
+        and a list scan made the diff quadratic (50k resources: 1.0 s of 1.3 s)."""
+        return sid in self._set("requested")
+
+    def is_missing(self, sid: str | None) -> bool:
+        return sid in self._set("missing")
+
+    def _set(self, name: str) -> frozenset[str]:
+        cache = self.__dict__.setdefault("_sets", {})
+        values = getattr(self, name)
+        hit = cache.get(name)
+        if hit is None or hit[0] != (id(values), len(values)):  # rebuilt if the list was replaced or grew
+            hit = cache[name] = ((id(values), len(values)), frozenset(values))
+        return hit[1]
+
 
 @dataclass
 class LiveRead:
