@@ -1,0 +1,105 @@
+"""`describe:` spec/state maps of the data-store and messaging types (RDS instances, clusters, subnet and
+parameter groups, Secrets Manager, SQS, SNS) against a real moto server: the state Terraform (hashicorp/aws 5.x)
+would hold for a freshly created resource diffs clean, and one out-of-band change is found on the right field
+with the right class, nothing else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.statefactory import resource
+from tests.test_diff_types import (
+    COUNTED,
+    _assert_clean,
+    _aws_tags,
+    _diff,
+    _findings,
+    _network,
+    _only,
+    _tf_tags,
+)
+
+if TYPE_CHECKING:
+    from tests.moto_server import MotoServer
+
+pytest_plugins = ["tests.moto_server"]
+pytestmark = pytest.mark.moto
+
+
+# ---------------------------------------------------------------------------------------------- RDS
+def _sg(moto: MotoServer, vpc: str, name: str) -> str:
+    return moto.client("ec2").create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"]
+
+
+def _db_instance_state(name: str, db: dict[str, Any], own_tags: dict[str, str]) -> dict[str, Any]:
+    """What the provider writes after creating `db` (DescribeDBInstances item)."""
+    return resource("aws_db_instance", name, {
+        "id": db["DbiResourceId"], "resource_id": db["DbiResourceId"], "identifier": db["DBInstanceIdentifier"],
+        "identifier_prefix": "", "arn": db["DBInstanceArn"], "engine": db["Engine"],
+        "engine_version": db["EngineVersion"], "engine_version_actual": db["EngineVersion"],
+        "instance_class": db["DBInstanceClass"], "allocated_storage": db["AllocatedStorage"],
+        "max_allocated_storage": db.get("MaxAllocatedStorage", 0), "storage_type": db.get("StorageType", ""),
+        "iops": db.get("Iops", 0), "storage_throughput": db.get("StorageThroughput", 0),
+        "storage_encrypted": db.get("StorageEncrypted", False), "kms_key_id": db.get("KmsKeyId", ""),
+        "db_name": db.get("DBName", ""), "username": db["MasterUsername"],
+        "db_subnet_group_name": (db.get("DBSubnetGroup") or {}).get("DBSubnetGroupName", ""),
+        "vpc_security_group_ids": sorted(g["VpcSecurityGroupId"] for g in db.get("VpcSecurityGroups", [])),
+        "parameter_group_name": db["DBParameterGroups"][0]["DBParameterGroupName"],
+        "option_group_name": (db.get("OptionGroupMemberships") or [{}])[0].get("OptionGroupName", ""),
+        "multi_az": db.get("MultiAZ", False), "availability_zone": db.get("AvailabilityZone", ""),
+        "publicly_accessible": db.get("PubliclyAccessible", False), "port": db["Endpoint"]["Port"],
+        "backup_retention_period": db.get("BackupRetentionPeriod", 0), "backup_window": db.get("PreferredBackupWindow", ""),
+        "maintenance_window": db.get("PreferredMaintenanceWindow", ""),
+        "auto_minor_version_upgrade": db.get("AutoMinorVersionUpgrade", True),
+        "copy_tags_to_snapshot": db.get("CopyTagsToSnapshot", False), "deletion_protection": db.get("DeletionProtection", False),
+        "enabled_cloudwatch_logs_exports": sorted(db.get("EnabledCloudwatchLogsExports", [])),
+        "iam_database_authentication_enabled": db.get("IAMDatabaseAuthenticationEnabled", False),
+        "monitoring_interval": db.get("MonitoringInterval", 0), "monitoring_role_arn": db.get("MonitoringRoleArn", ""),
+        "performance_insights_enabled": db.get("PerformanceInsightsEnabled", False),
+        "performance_insights_kms_key_id": db.get("PerformanceInsightsKMSKeyId", ""),
+        "performance_insights_retention_period": db.get("PerformanceInsightsRetentionPeriod", 0),
+        "ca_cert_identifier": db.get("CACertificateIdentifier", ""), "license_model": db.get("LicenseModel", ""),
+        "network_type": db.get("NetworkType", ""), "character_set_name": db.get("CharacterSetName", ""),
+        "nchar_character_set_name": "", "timezone": "", "custom_iam_instance_profile": "",
+        "customer_owned_ip_enabled": False, "domain": "", "domain_iam_role_name": "", "cluster_identifier": "",
+        "address": db["Endpoint"]["Address"], "endpoint": f"{db['Endpoint']['Address']}:{db['Endpoint']['Port']}",
+        "hosted_zone_id": db["Endpoint"].get("HostedZoneId", ""), "skip_final_snapshot": True,
+        "final_snapshot_identifier": None, "delete_automated_backups": True, "apply_immediately": False,
+        "password": None, "manage_master_user_password": None, "replicate_source_db": "", "snapshot_identifier": None,
+        **_tf_tags(own_tags)}, sensitive=[["password"]])
+
+
+def test_rds_db_instance(moto: MotoServer, tmp_path: Path) -> None:
+    rds = moto.client("rds")
+    vpc, subnets = _network(moto)
+    sg_a, sg_b = _sg(moto, vpc, "db-a"), _sg(moto, vpc, "db-b")
+    rds.create_db_subnet_group(DBSubnetGroupName="app", DBSubnetGroupDescription="Managed by Terraform", SubnetIds=subnets)
+    db = rds.create_db_instance(DBInstanceIdentifier="app", Engine="postgres", EngineVersion="16.3",
+                                DBInstanceClass="db.t3.micro", MasterUsername="app", MasterUserPassword="not-a-real-password-1",
+                                AllocatedStorage=20, StorageType="gp3", DBSubnetGroupName="app", VpcSecurityGroupIds=[sg_b, sg_a],
+                                BackupRetentionPeriod=7, Port=5432, DeletionProtection=False, CopyTagsToSnapshot=True,
+                                EnableCloudwatchLogsExports=["upgrade", "postgresql"],
+                                Tags=_aws_tags({"Name": "app"}))["DBInstance"]
+    db = rds.describe_db_instances(DBInstanceIdentifier="app")["DBInstances"][0]
+    resources = [_db_instance_state("app", db, {"Name": "app"})]
+    doc = _diff(moto, tmp_path, resources)
+    unverified = {(f["address"], f["path"]) for f in _findings(doc, "unverified")}
+    _assert_clean(doc, {"aws_db_instance.app"}, unverified)
+    assert doc["api_calls"] == {"rds:DescribeDBInstances": 1}
+    # the core fields are compared, not unverified
+    for f in ("dbInstanceClass", "engineVersion", "allocatedStorage", "vpcSecurityGroupIDs", "dbSubnetGroupName",
+              "dbParameterGroupName", "port", "backupRetentionPeriod", "enableCloudwatchLogsExports", "tags"):
+        assert ("aws_db_instance.app", f"spec.{f}") not in unverified, f
+
+    # out of band: one security group removed, the class changed
+    rds.modify_db_instance(DBInstanceIdentifier="app", DBInstanceClass="db.t3.small", VpcSecurityGroupIds=[sg_a],
+                           ApplyImmediately=True)
+    doc = _diff(moto, tmp_path, resources)
+    _only(doc, {("adoption-would-change", "aws_db_instance.app", "spec.dbInstanceClass"),
+                ("drift", "aws_db_instance.app", "instance_class"),
+                ("adoption-would-change", "aws_db_instance.app", "spec.vpcSecurityGroupIDs"),
+                ("drift", "aws_db_instance.app", "vpc_security_group_ids")})
+    assert not any(f["class"] in COUNTED and f["path"].startswith("spec.tags") for f in _findings(doc))
