@@ -5,6 +5,7 @@ with the right class, nothing else."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,9 @@ import pytest
 
 from tests.statefactory import resource
 from tests.test_diff_types import (
+    ACCOUNT,
     COUNTED,
+    TAGS,
     _assert_clean,
     _aws_tags,
     _diff,
@@ -103,3 +106,103 @@ def test_rds_db_instance(moto: MotoServer, tmp_path: Path) -> None:
                 ("adoption-would-change", "aws_db_instance.app", "spec.vpcSecurityGroupIDs"),
                 ("drift", "aws_db_instance.app", "vpc_security_group_ids")})
     assert not any(f["class"] in COUNTED and f["path"].startswith("spec.tags") for f in _findings(doc))
+
+
+# ---------------------------------------------------------------------------------------------- SQS
+def _queue_state(name: str, url: str, attrs: dict[str, str], **over: Any) -> dict[str, Any]:
+    a = {"id": url, "url": url, "arn": attrs["QueueArn"], "name": name, "name_prefix": "",
+         "delay_seconds": int(attrs.get("DelaySeconds", 0)), "max_message_size": int(attrs.get("MaximumMessageSize", 262144)),
+         "message_retention_seconds": int(attrs.get("MessageRetentionPeriod", 345600)),
+         "receive_wait_time_seconds": int(attrs.get("ReceiveMessageWaitTimeSeconds", 0)),
+         "visibility_timeout_seconds": int(attrs.get("VisibilityTimeout", 30)), "policy": attrs.get("Policy", ""),
+         "redrive_policy": attrs.get("RedrivePolicy", ""), "redrive_allow_policy": "", "fifo_queue": False,
+         "content_based_deduplication": False, "deduplication_scope": "", "fifo_throughput_limit": "",
+         "kms_master_key_id": "", "kms_data_key_reuse_period_seconds": 300,
+         "sqs_managed_sse_enabled": attrs.get("SqsManagedSseEnabled", "false") == "true", **_tf_tags()}
+    a.update(over)
+    return resource("aws_sqs_queue", name.replace("-", "_"), a)
+
+
+def test_sqs_queue(moto: MotoServer, tmp_path: Path) -> None:
+    sqs = moto.client("sqs")
+    dlq = sqs.create_queue(QueueName="jobs-dlq", tags=dict(TAGS))["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5})
+    url = sqs.create_queue(QueueName="jobs", tags=dict(TAGS), Attributes={
+        "VisibilityTimeout": "120", "MessageRetentionPeriod": "86400", "RedrivePolicy": redrive})["QueueUrl"]
+    resources = []
+    for name, u in (("jobs-dlq", dlq), ("jobs", url)):
+        attrs = sqs.get_queue_attributes(QueueUrl=u, AttributeNames=["All"])["Attributes"]
+        # Terraform writes the redrive policy as the user wrote it (keys in another order, count a number)
+        over = {"redrive_policy": json.dumps({"maxReceiveCount": 5, "deadLetterTargetArn": dlq_arn})} if name == "jobs" else {}
+        resources.append(_queue_state(name, u, attrs, **over))
+    doc = _diff(moto, tmp_path, resources)
+    tags_unverified = {(f"aws_sqs_queue.{n}", "spec.tags") for n in ("jobs_dlq", "jobs")}
+    _assert_clean(doc, {"aws_sqs_queue.jobs", "aws_sqs_queue.jobs_dlq"}, tags_unverified)
+
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "30"})
+    doc = _diff(moto, tmp_path, resources)
+    _only(doc, {("adoption-would-change", "aws_sqs_queue.jobs", "spec.visibilityTimeout"),
+                ("drift", "aws_sqs_queue.jobs", "visibility_timeout_seconds")})
+
+
+# ---------------------------------------------------------------------------------------------- SNS
+def test_sns_topic_and_subscription(moto: MotoServer, tmp_path: Path) -> None:
+    sns, sqs = moto.client("sns"), moto.client("sqs")
+    arn = sns.create_topic(Name="events", Attributes={"DisplayName": "Events"}, Tags=_aws_tags({"Name": "events"}))["TopicArn"]
+    attrs = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+    q = sqs.create_queue(QueueName="events-sink")["QueueUrl"]
+    q_arn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    filt = {"kind": ["order"]}
+    sub = sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=q_arn, ReturnSubscriptionArn=True,
+                        Attributes={"RawMessageDelivery": "true", "FilterPolicy": json.dumps(filt)})["SubscriptionArn"]
+    topic = resource("aws_sns_topic", "events", {
+        "id": arn, "arn": arn, "name": "events", "name_prefix": "", "display_name": "Events",
+        "policy": attrs["Policy"], "delivery_policy": "", "kms_master_key_id": "", "fifo_topic": False,
+        "content_based_deduplication": False, "signature_version": 0, "tracing_config": "", "owner": ACCOUNT,
+        "archive_policy": "", "beginning_archive_time": "",
+        **{f"{p}_{k}": v for p in ("application", "http", "lambda", "sqs", "firehose")
+           for k, v in (("success_feedback_role_arn", ""), ("failure_feedback_role_arn", ""), ("success_feedback_sample_rate", 0))},
+        **_tf_tags({"Name": "events"})})
+    subscription = resource("aws_sns_topic_subscription", "events_sink", {
+        "id": sub, "arn": sub, "topic_arn": arn, "protocol": "sqs", "endpoint": q_arn, "raw_message_delivery": True,
+        "filter_policy": json.dumps(filt, indent=2), "filter_policy_scope": "MessageAttributes", "delivery_policy": "",
+        "redrive_policy": "", "subscription_role_arn": "", "replay_policy": "", "confirmation_was_authenticated": True,
+        "confirmation_timeout_in_minutes": 1, "endpoint_auto_confirms": False, "owner_id": ACCOUNT,
+        "pending_confirmation": False})
+    resources = [topic, subscription]
+    doc = _diff(moto, tmp_path, resources)
+    unverified = {(f["address"], f["path"]) for f in _findings(doc, "unverified")}
+    _assert_clean(doc, {"aws_sns_topic.events", "aws_sns_topic_subscription.events_sink"}, unverified)
+    assert not unverified, unverified
+
+    sns.set_topic_attributes(TopicArn=arn, AttributeName="DisplayName", AttributeValue="Orders")
+    sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="FilterPolicy",
+                                    AttributeValue=json.dumps({"kind": ["refund"]}))
+    sns.tag_resource(ResourceArn=arn, Tags=[{"Key": "CostCenter", "Value": "42"}])
+    doc = _diff(moto, tmp_path, resources)
+    _only(doc, {("adoption-would-change", "aws_sns_topic.events", "spec.displayName"),
+                ("drift", "aws_sns_topic.events", "display_name"),
+                ("adoption-would-change", "aws_sns_topic.events", "spec.tags"),
+                ("drift", "aws_sns_topic.events", "tags_all.CostCenter"),
+                ("adoption-would-change", "aws_sns_topic_subscription.events_sink", "spec.filterPolicy"),
+                ("drift", "aws_sns_topic_subscription.events_sink", "filter_policy")})
+
+
+# ---------------------------------------------------------------------------------------------- Secrets Manager
+def test_secretsmanager_secret(moto: MotoServer, tmp_path: Path) -> None:
+    sm = moto.client("secretsmanager")
+    arn = sm.create_secret(Name="app/db", Description="database credentials", Tags=_aws_tags({"Name": "app-db"}))["ARN"]
+    st = resource("aws_secretsmanager_secret", "db", {
+        "id": arn, "arn": arn, "name": "app/db", "name_prefix": "", "description": "database credentials",
+        "kms_key_id": "", "policy": "", "recovery_window_in_days": 30, "replica": [],
+        "force_overwrite_replica_secret": False, **_tf_tags({"Name": "app-db"})})
+    doc = _diff(moto, tmp_path, [st])
+    unverified = {(f["address"], f["path"]) for f in _findings(doc, "unverified")}
+    _assert_clean(doc, {"aws_secretsmanager_secret.db"}, unverified)
+    assert not unverified, unverified
+
+    sm.update_secret(SecretId=arn, Description="rotated by hand")
+    doc = _diff(moto, tmp_path, [st])
+    _only(doc, {("adoption-would-change", "aws_secretsmanager_secret.db", "spec.description"),
+                ("drift", "aws_secretsmanager_secret.db", "description")})
