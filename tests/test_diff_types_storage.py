@@ -89,3 +89,58 @@ def test_ecr_repository_with_folded_policies(moto: MotoServer, tmp_path: Path) -
                 ("drift", "aws_ecr_repository.app", "image_scanning_configuration.scan_on_push"),
                 ("drift", "aws_ecr_repository.app", "tags_all.CostCenter")})
 
+
+
+# ---------------------------------------------------------------------------------------------- DynamoDB table
+def _ddb_table(moto: MotoServer, name: str, *, on_demand: bool = False) -> dict[str, Any]:
+    ddb = moto.client("dynamodb")
+    throughput = {} if on_demand else {"ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}}
+    gsi = {"IndexName": "by-owner", "KeySchema": [{"AttributeName": "owner", "KeyType": "HASH"},
+                                                  {"AttributeName": "sk", "KeyType": "RANGE"}],
+           "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["title", "state"]}, **throughput}
+    lsi = {"IndexName": "by-date", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                                 {"AttributeName": "created", "KeyType": "RANGE"}],
+           "Projection": {"ProjectionType": "KEYS_ONLY"}}
+    table = ddb.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST" if on_demand else "PROVISIONED", **throughput,
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk", "owner", "created")],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[gsi], LocalSecondaryIndexes=[lsi],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        Tags=_aws_tags({"Name": name}))["TableDescription"]
+    ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+    ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"})
+    cap = 0 if on_demand else 5
+    return resource("aws_dynamodb_table", name, {
+        "id": name, "arn": table["TableArn"], "name": name, "billing_mode": "PAY_PER_REQUEST" if on_demand else "PROVISIONED",
+        "hash_key": "pk", "range_key": "sk", "read_capacity": cap, "write_capacity": cap, "table_class": "STANDARD",
+        "attribute": [{"name": a, "type": "S"} for a in ("created", "owner", "pk", "sk")],  # a set: sorted
+        "global_secondary_index": [{"name": "by-owner", "hash_key": "owner", "range_key": "sk", "projection_type": "INCLUDE",
+                                    "non_key_attributes": ["state", "title"], "read_capacity": cap, "write_capacity": cap,
+                                    "on_demand_throughput": []}],
+        "local_secondary_index": [{"name": "by-date", "range_key": "created", "projection_type": "KEYS_ONLY",
+                                   "non_key_attributes": []}],
+        "stream_enabled": True, "stream_view_type": "NEW_AND_OLD_IMAGES", "stream_arn": table.get("LatestStreamArn"),
+        "stream_label": table.get("LatestStreamLabel"), "on_demand_throughput": [],
+        "point_in_time_recovery": [{"enabled": True, "recovery_period_in_days": 35}],
+        "ttl": [{"attribute_name": "expires", "enabled": True}], "server_side_encryption": [],
+        "deletion_protection_enabled": False, "import_table": [], "replica": [], "restore_date_time": None,
+        "restore_source_name": None, "restore_source_table_arn": None, "restore_to_latest_time": None,
+        "timeouts": None, **_tf_tags({"Name": name})})
+
+
+def test_dynamodb_table(moto: MotoServer, tmp_path: Path) -> None:
+    resources = [_ddb_table(moto, "orders"), _ddb_table(moto, "events", on_demand=True)]
+    doc = _diff(moto, tmp_path, resources)
+    _assert_clean(doc, {"aws_dynamodb_table.orders", "aws_dynamodb_table.events"})
+    assert _unverified(doc) == set()
+
+    # out of band: orders' table write capacity raised and PITR turned off
+    ddb = moto.client("dynamodb")
+    ddb.update_table(TableName="orders", ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 10})
+    ddb.update_continuous_backups(TableName="orders", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
+    doc = _diff(moto, tmp_path, resources)
+    _only(doc, {("adoption-would-change", "aws_dynamodb_table.orders", "spec.provisionedThroughput.writeCapacityUnits"),
+                ("adoption-would-change", "aws_dynamodb_table.orders", "spec.continuousBackups.pointInTimeRecoveryEnabled"),
+                ("drift", "aws_dynamodb_table.orders", "write_capacity"),
+                ("drift", "aws_dynamodb_table.orders", "point_in_time_recovery.enabled")})

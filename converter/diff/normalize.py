@@ -447,6 +447,15 @@ def _slr_custom_suffix(value: Any, ctx: NormContext) -> Any:
     return value
 
 
+@normaliser("acm_sans")
+def _acm_sans(value: Any, ctx: NormContext) -> Any:
+    """DescribeCertificate SubjectAlternativeNames always include the DomainName; Terraform (and the rendered
+    spec) keep only the other names."""
+    if isinstance(value, list):
+        return [v for v in value if v != ctx.item.get("DomainName")]
+    return value
+
+
 @normaliser("dhcp_configurations")
 def _dhcp_configurations(value: Any, ctx: NormContext) -> Any:
     """DescribeDhcpOptions DhcpConfigurations ([{Key, Values: [{Value}]}]) or ACK DHCPOptions.dhcpConfigurations
@@ -501,4 +510,54 @@ def format_path(prefix: str, steps: list[Any]) -> str:
             out += f".{s}" if out else str(s)
         else:
             out += f"[{json.dumps(str(s))}]"
+    return out
+
+
+# ------------------------------------------------------------------------------------------------- status strings
+@normaliser("status_enabled")
+def _status_enabled(value: Any, ctx: NormContext) -> Any:
+    """`ENABLED` → True, `DISABLED` → False (DynamoDB SSE/PITR/TTL statuses); transitional states (ENABLING,
+    DISABLING, UPDATING) pass unchanged, so they show as a difference instead of guessing the outcome."""
+    if value == "ENABLED":
+        return True
+    if value == "DISABLED":
+        return False
+    return value
+
+
+# ------------------------------------------------------------------------------------------------- DynamoDB
+def _ddb_on_demand(value: Any) -> Any:
+    """OnDemandThroughput → ACK keys without the unset limits (AWS reports -1 or 0 for "no maximum")."""
+    if not isinstance(value, dict):
+        return value
+    out = {ack_name(k): v for k, v in value.items() if not (isinstance(v, int) and v <= 0)}
+    return out or None
+
+
+@normaliser("dynamodb_on_demand")
+def _dynamodb_on_demand(value: Any, ctx: NormContext) -> Any:
+    return _ddb_on_demand(value)
+
+
+@normaliser("dynamodb_indexes")
+def _dynamodb_indexes(value: Any, ctx: NormContext) -> Any:
+    """DescribeTable Global/LocalSecondaryIndexes → the fields ACK renders (indexName, keySchema, projection,
+    provisionedThroughput read/write, onDemandThroughput); sizes, counts, ARNs and statuses dropped. An on-demand
+    table's index reports 0/0 throughput, which is "not set"."""
+    if not isinstance(value, list):
+        return value
+    out = []
+    for ix in value:
+        if not isinstance(ix, dict):
+            return value
+        e: dict[str, Any] = {"indexName": ix.get("IndexName"), "keySchema": ack_keys(ix.get("KeySchema")),
+                             "projection": ack_keys(ix.get("Projection"))}
+        pt = ix.get("ProvisionedThroughput")
+        if isinstance(pt, dict) and (pt.get("ReadCapacityUnits") or pt.get("WriteCapacityUnits")):
+            e["provisionedThroughput"] = {"readCapacityUnits": pt.get("ReadCapacityUnits"),
+                                          "writeCapacityUnits": pt.get("WriteCapacityUnits")}
+        odt = _ddb_on_demand(ix.get("OnDemandThroughput"))
+        if odt:
+            e["onDemandThroughput"] = odt
+        out.append(e)
     return out

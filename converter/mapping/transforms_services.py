@@ -300,7 +300,11 @@ def _ddb_gsis(value: Any, ctx: Context) -> Any:
 def _ddb_lsis(value: Any, ctx: Context) -> Any:
     if not isinstance(value, list):
         return None
-    return sorted((_ddb_index(ix, False) for ix in value if isinstance(ix, dict)), key=lambda i: str(i["indexName"])) or None
+    # a Terraform local_secondary_index has no hash_key: it is the table's (DescribeTable lists it in the LSI's
+    # KeySchema, and CreateTable requires it there)
+    hash_key = ctx.inst.attributes.get("hash_key")
+    return sorted((_ddb_index({"hash_key": hash_key, **ix}, False) for ix in value if isinstance(ix, dict)),
+                  key=lambda i: str(i["indexName"])) or None
 
 
 @transform("dynamodb_throughput")
