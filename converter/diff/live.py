@@ -380,8 +380,15 @@ class LiveReader:
               "params": j.get("params"), "filters_param": j.get("filters_param", "Filters")}
         match = j.get("match") or d.get("id") or "@"
         live_ids = sorted({str(search(match, it)) for it in found.values()})
-        filt = j.get("filter")
-        rows = self._filtered(jd, live_ids, {"filter": filt} if filt else None, None)
+        # batch by the items' ids: an EC2 filter, or a list parameter (`param`, `chunk` ids per call:
+        # ELBv2 DescribeTags takes 20 ResourceArns); neither = list all
+        if j.get("filter"):
+            filt: dict[str, Any] | None = {"filter": j["filter"]}
+        elif j.get("param"):
+            filt = {"param": j["param"], "chunk": j.get("chunk")}
+        else:
+            filt = None
+        rows = self._filtered(jd, live_ids, filt, None)
         groups: dict[str, list[Any]] = {}
         for row in rows:
             k = search(j["key"], row)
