@@ -14,10 +14,12 @@ import pytest
 from tests.statefactory import resource
 from tests.test_diff_types import (
     ACCOUNT,
+    REGION,
     _assert_clean,
     _aws_tags,
     _diff,
     _findings,
+    _network,
     _only,
     _tf_tags,
 )
@@ -144,3 +146,58 @@ def test_dynamodb_table(moto: MotoServer, tmp_path: Path) -> None:
                 ("adoption-would-change", "aws_dynamodb_table.orders", "spec.continuousBackups.pointInTimeRecoveryEnabled"),
                 ("drift", "aws_dynamodb_table.orders", "write_capacity"),
                 ("drift", "aws_dynamodb_table.orders", "point_in_time_recovery.enabled")})
+
+
+# ---------------------------------------------------------------------------------------------- EFS
+def test_efs_file_system_access_point_mount_target(moto: MotoServer, tmp_path: Path) -> None:
+    efs = moto.client("efs")
+    ec2 = moto.client("ec2")
+    vpc, subnets = _network(moto)
+    sg = ec2.create_security_group(GroupName="efs", Description="efs", VpcId=vpc)["GroupId"]
+    fs = efs.create_file_system(CreationToken="data", PerformanceMode="generalPurpose", ThroughputMode="bursting",
+                                Encrypted=True, Tags=_aws_tags({"Name": "data"}))
+    fsid = fs["FileSystemId"]
+    efs.put_lifecycle_configuration(FileSystemId=fsid, LifecyclePolicies=[{"TransitionToIA": "AFTER_30_DAYS"}])
+    ap = efs.create_access_point(FileSystemId=fsid, PosixUser={"Uid": 1000, "Gid": 1000, "SecondaryGids": [2000]},
+                                 RootDirectory={"Path": "/app", "CreationInfo": {"OwnerUid": 1000, "OwnerGid": 1000,
+                                                                                 "Permissions": "750"}},
+                                 Tags=_aws_tags({"Name": "app"}))
+    mt = efs.create_mount_target(FileSystemId=fsid, SubnetId=subnets[0], SecurityGroups=[sg])
+    resources = [
+        resource("aws_efs_file_system", "data", {
+            "id": fsid, "arn": fs["FileSystemArn"], "creation_token": "data", "encrypted": True,
+            "kms_key_id": fs.get("KmsKeyId") or "", "performance_mode": "generalPurpose", "throughput_mode": "bursting",
+            "provisioned_throughput_in_mibps": 0, "availability_zone_id": "", "availability_zone_name": "",
+            "lifecycle_policy": [{"transition_to_ia": "AFTER_30_DAYS", "transition_to_archive": "",
+                                  "transition_to_primary_storage_class": ""}],
+            "protection": [{"replication_overwrite": "ENABLED"}], "dns_name": f"{fsid}.efs.{REGION}.amazonaws.com",
+            "name": "data", "number_of_mount_targets": 1, "owner_id": ACCOUNT, "size_in_bytes": [],
+            **_tf_tags({"Name": "data"})}),
+        resource("aws_efs_access_point", "app", {
+            "id": ap["AccessPointId"], "arn": ap["AccessPointArn"], "file_system_id": fsid,
+            "file_system_arn": fs["FileSystemArn"], "owner_id": ACCOUNT,
+            "posix_user": [{"uid": 1000, "gid": 1000, "secondary_gids": [2000]}],
+            "root_directory": [{"path": "/app", "creation_info": [{"owner_uid": 1000, "owner_gid": 1000,
+                                                                   "permissions": "750"}]}],
+            **_tf_tags({"Name": "app"})}),
+        resource("aws_efs_mount_target", "a", {
+            "id": mt["MountTargetId"], "file_system_id": fsid, "file_system_arn": fs["FileSystemArn"],
+            "subnet_id": subnets[0], "ip_address": mt["IpAddress"], "ip_address_type": "IPV4_ONLY",
+            "ipv6_address": "", "security_groups": [sg], "network_interface_id": mt["NetworkInterfaceId"],
+            "availability_zone_name": mt.get("AvailabilityZoneName"), "availability_zone_id": mt.get("AvailabilityZoneId"),
+            "dns_name": "", "mount_target_dns_name": "", "owner_id": ACCOUNT, "timeouts": None}),
+    ]
+    doc = _diff(moto, tmp_path, resources)
+    # moto leaves FileSystemProtection out (AWS always returns it): unverified, never assumed
+    _assert_clean(doc, {"aws_efs_file_system.data", "aws_efs_access_point.app", "aws_efs_mount_target.a"},
+                  {("aws_efs_file_system.data", "spec.fileSystemProtection.replicationOverwriteProtection")})
+
+    # out of band: the lifecycle transition changed, the mount target gets another security group
+    # (moto has no PutBackupPolicy: the backup policy is not exercised)
+    sg2 = ec2.create_security_group(GroupName="efs2", Description="efs2", VpcId=vpc)["GroupId"]
+    efs.put_lifecycle_configuration(FileSystemId=fsid, LifecyclePolicies=[{"TransitionToIA": "AFTER_60_DAYS"}])
+    efs.modify_mount_target_security_groups(MountTargetId=mt["MountTargetId"], SecurityGroups=[sg, sg2])
+    doc = _diff(moto, tmp_path, resources)
+    _only(doc, {("adoption-would-change", "aws_efs_file_system.data", "spec.lifecyclePolicies[0].transitionToIA"),
+                ("adoption-would-change", "aws_efs_mount_target.a", "spec.securityGroups[1]"),
+                ("drift", "aws_efs_mount_target.a", "security_groups[1]")})
