@@ -201,3 +201,22 @@ def test_efs_file_system_access_point_mount_target(moto: MotoServer, tmp_path: P
     _only(doc, {("adoption-would-change", "aws_efs_file_system.data", "spec.lifecyclePolicies[0].transitionToIA"),
                 ("adoption-would-change", "aws_efs_mount_target.a", "spec.securityGroups[1]"),
                 ("drift", "aws_efs_mount_target.a", "security_groups[1]")})
+
+
+# ---------------------------------------------------------------------------------------------- ElastiCache
+def test_elasticache_subnet_group(moto: MotoServer, tmp_path: Path) -> None:
+    """Clean diff only. moto has no CreateCacheParameterGroup (the parameter group map is not exercised) and no
+    Modify/DeleteCacheSubnetGroup (no out-of-band change)."""
+    ec = moto.client("elasticache")
+    _, subnets = _network(moto)
+    ec.create_cache_subnet_group(CacheSubnetGroupName="cache", CacheSubnetGroupDescription="cache subnets",
+                                 SubnetIds=subnets)
+    resources = [
+        resource("aws_elasticache_subnet_group", "cache", {
+            "id": "cache", "name": "cache", "description": "cache subnets", "subnet_ids": sorted(subnets),
+            "arn": f"arn:aws:elasticache:{REGION}:{ACCOUNT}:subnetgroup:cache", "vpc_id": "", "tags": {}, "tags_all": {}}),
+    ]
+    doc = _diff(moto, tmp_path, resources)
+    _assert_clean(doc, {"aws_elasticache_subnet_group.cache"})
+
+    # moto has neither ModifyCacheSubnetGroup nor DeleteCacheSubnetGroup: no out-of-band change is tested here
