@@ -220,3 +220,17 @@ def test_elasticache_subnet_group(moto: MotoServer, tmp_path: Path) -> None:
     _assert_clean(doc, {"aws_elasticache_subnet_group.cache"})
 
     # moto has neither ModifyCacheSubnetGroup nor DeleteCacheSubnetGroup: no out-of-band change is tested here
+
+
+def test_one_deleted_repository_reads_as_deleted_not_the_whole_type_unknown(moto: MotoServer, tmp_path: Path) -> None:
+    """DescribeRepositories(repositoryNames=[...]) fails the whole call when one name is gone: the id list is
+    halved until the missing name stands alone, so only that repository is `deleted` and the others are read."""
+    resources = []
+    for name in ("r1", "r2", "r3", "r4", "r5"):
+        resources += _ecr_repo(moto, name, policies=False)
+    moto.client("ecr").delete_repository(repositoryName="r4")
+    doc = _diff(moto, tmp_path, resources)
+    assert {f["address"] for f in _findings(doc, "deleted")} == {"aws_ecr_repository.r4"}
+    assert _findings(doc, "unknown") == []
+    _assert_clean({**doc, "resources": [r for r in doc["resources"] if r["address"] != "aws_ecr_repository.r4"]},
+                  {"aws_ecr_repository.r1", "aws_ecr_repository.r2", "aws_ecr_repository.r3", "aws_ecr_repository.r5"})

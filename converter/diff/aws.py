@@ -137,7 +137,7 @@ def classify_error(exc: BaseException) -> tuple[str, str]:
             return "denied", msg
         if code in THROTTLE_CODES or status in (429, 503):
             return "throttled", msg + " (retries exhausted)"
-        if code.endswith("NotFound") or code in ("ResourceNotFoundException", "NoSuchEntity", "NoSuchBucket"):
+        if code.endswith(("NotFound", "NotFoundException", "NotFoundFault")) or code in ("NoSuchEntity", "NoSuchBucket"):
             return "not_found", msg
         if code in UNSUPPORTED_CODES or status in (404, 501):
             return "unsupported", msg + " (API not available here)"

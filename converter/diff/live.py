@@ -206,12 +206,30 @@ class LiveReader:
             params = dict(params_base)
             if "filter" in filt:
                 params[fparam] = [{"Name": filt["filter"], "Values": chunk}] + list(extra or [])
+                out.extend(self._call_all(d["client"], d["operation"], params, d["items"]))
             else:
-                params[filt["param"]] = chunk
-                if extra:
-                    params[fparam] = list(extra)
-            out.extend(self._call_all(d["client"], d["operation"], params, d["items"]))
+                out.extend(self._by_id_list(d, chunk, filt["param"], list(extra or []), fparam))
         return out
+
+    def _by_id_list(self, d: dict[str, Any], ids: list[str], param: str, extra: list[dict], fparam: str) -> list:
+        """One call for a list of ids. APIs that take an id list (DescribeRepositories, DescribeLoadBalancers, EC2
+        `SubnetIds`, ...) fail the whole call when one id does not exist: the list is then halved until the missing
+        ids stand alone, so one resource deleted out of band reads as deleted (k missing ids cost ~2k·log n calls)
+        instead of making its whole type unknown."""
+        params = dict(d.get("params") or {})
+        params[param] = ids
+        if extra:
+            params[fparam] = extra
+        try:
+            return self._call_all(d["client"], d["operation"], params, d["items"])
+        except Exception as exc:  # noqa: BLE001 - only a not-found answer is split; anything else propagates
+            category, _ = classify_error(exc)
+            if category != "not_found" and _code(exc) not in set(d.get("not_found") or ()):
+                raise
+            if len(ids) == 1:
+                return []  # this id does not exist: the caller records it as missing
+            mid = len(ids) // 2
+            return self._by_id_list(d, ids[:mid], param, extra, fparam) + self._by_id_list(d, ids[mid:], param, extra, fparam)
 
     def _tag_filters(self, d: dict[str, Any]) -> list[dict[str, Any]]:
         if not self.scope_tags or not d.get("tag_filter"):
