@@ -516,11 +516,12 @@ def format_path(prefix: str, steps: list[Any]) -> str:
 # ------------------------------------------------------------------------------------------------- status strings
 @normaliser("status_enabled")
 def _status_enabled(value: Any, ctx: NormContext) -> Any:
-    """`ENABLED` → True, `DISABLED` → False (DynamoDB SSE/PITR/TTL statuses); transitional states (ENABLING,
-    DISABLING, UPDATING) pass unchanged, so they show as a difference instead of guessing the outcome."""
-    if value == "ENABLED":
+    """`ENABLED` → True, `DISABLED` → False (DynamoDB SSE/PITR/TTL statuses; ElastiCache's lower-case `enabled` /
+    `disabled` too); transitional states (ENABLING, disabling, UPDATING) pass unchanged, so they show as a
+    difference instead of guessing the outcome."""
+    if value in ("ENABLED", "enabled"):
         return True
-    if value == "DISABLED":
+    if value in ("DISABLED", "disabled"):
         return False
     return value
 
