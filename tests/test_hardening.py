@@ -271,6 +271,21 @@ def test_convert_with_mutated_hcl_exit_0_or_2_and_no_partial_output(tmp_path: Pa
     _assert_clean_failure_or_success(res, out)
 
 
+@pytest.mark.parametrize("rtype, attr, value", [("aws_eks_cluster", "enabled_cluster_log_types", True),
+                                                 ("aws_security_group_rule", "from_port", []),
+                                                 ("aws_security_group_rule", "cidr_blocks", 7)])
+def test_wrong_shaped_attribute_is_a_named_error_not_a_crash(tmp_path: Path, rtype: str, attr: str, value: Any) -> None:
+    """Found by the mutation test above: a bool/int/list where Terraform writes another shape crashed a transform
+    (TypeError). Now: exit 2, the resource and the state file named, nothing written."""
+    doc = copy.deepcopy(SAMPLE)
+    res_block = next(r for r in doc["resources"] if r["type"] == rtype and r["mode"] == "managed")
+    res_block["instances"][0]["attributes"][attr] = value
+    res, out = _convert(tmp_path, json.dumps(doc))
+    assert res.exit_code == 2, res.output
+    assert f"{rtype}." in res.output and "unexpected shape" in res.output and "state.tfstate" in res.output
+    assert not out.exists()
+
+
 def test_convert_failure_does_not_touch_existing_output(tmp_path: Path) -> None:
     res, out = _convert(tmp_path, json.dumps(FACTORY))
     assert res.exit_code == 0, res.output

@@ -16,6 +16,8 @@ import hashlib
 import json
 import re
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +25,7 @@ from converter.gcpause import gc_paused
 from converter.mapping.paths import MISSING, assign, lookup, resolve, resolved_steps
 from converter.mapping.spec import UNSET, FieldSpec, FoldRule, MappingSet, TypeMapping
 from converter.mapping.transforms import POST, TRANSFORMS, Context, is_empty
-from converter.model import Conversion, Omission, ResourceInstance, StateFile, Status
+from converter.model import Conversion, Omission, ResourceInstance, StateFile, Status, ToolError
 from converter.secrets import is_sensitive_path
 
 ADOPTION_POLICY = "services.k8s.aws/adoption-policy"
@@ -329,7 +331,8 @@ class Mapper:
                 children.append((inst, tm))
             else:
                 try:
-                    mo = self._map_one(inst, tm, phase)
+                    with _shape_guard(inst, tm, state):
+                        mo = self._map_one(inst, tm, phase)
                 except MappingError as exc:
                     conversions[inst.address] = _unsupported(inst, phase, str(exc.args[0]))
                     continue
@@ -369,7 +372,8 @@ class Mapper:
                 for ptype in rule.into:
                     parent = parent_index(ptype, tuple(rule.match.values())).get(child_vals)
                     if parent is not None:
-                        self._fold_into(inst, rule, parent)
+                        with _shape_guard(inst, tm, state):
+                            self._fold_into(inst, rule, parent)
                         conversions[inst.address] = Conversion(
                             address=inst.address,
                             type=inst.type,
@@ -391,11 +395,29 @@ class Mapper:
                 conversions[inst.address] = _unsupported(inst, tm.phase, why)
 
         for mo in objects.values():
-            for name in mo.mapping.post:
-                POST[name](mo.spec)
-            mo.conversion.body = mo.body()
+            with _shape_guard(mo.inst, mo.mapping, state):
+                for name in mo.mapping.post:
+                    POST[name](mo.spec)
+                mo.conversion.body = mo.body()
         region, account = self.region, None
         return MapResult(conversions=conversions, objects=objects, region=region, account_id=account)
+
+
+@contextmanager
+def _shape_guard(inst: ResourceInstance, tm: TypeMapping, state: StateFile) -> Iterator[None]:
+    """A state value of the wrong shape (a bool where a list belongs, a list where a number belongs) means a
+    corrupt or hand-edited state, or a provider version whose schema the mapping does not know. Rendering a guess
+    could change AWS after adoption, and dropping the resource would hide it: stop with the resource named.
+    The exception text is not repeated (it can quote the value, which may be a secret)."""
+    try:
+        yield
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+        raise ToolError(
+            f"{inst.address} ({inst.type}): a state attribute has an unexpected shape ({type(exc).__name__} while "
+            f"applying {tm.file}); the state looks corrupt or hand-edited, or was written by a provider version "
+            "whose schema differs: nothing was written",
+            source=state.path,
+        ) from None
 
 
 class MappingError(Exception):
