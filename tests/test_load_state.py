@@ -71,3 +71,19 @@ def test_stdin(monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO(sf.state(sf.resource("aws_vpc", "main", sf.vpc()))))
     st = load_state("-")
     assert st.path == "<stdin>" and st.managed[0].address == "aws_vpc.main"
+
+
+@pytest.mark.parametrize("where, key, value", [
+    ("top", "serial", "x"), ("top", "outputs", True), ("resource", "module", True),
+    ("instance", "schema_version", "x"), ("instance", "schema_version", [1]), ("instance", "dependencies", True),
+])
+def test_structural_fields_of_the_wrong_type_are_tool_errors(tmp_path, where, key, value):
+    """Found by fuzzing: these crashed (TypeError/ValueError/AttributeError) instead of naming the file."""
+    doc = json.loads(sf.state(sf.resource("aws_vpc", "v", {"id": "vpc-1", "cidr_block": "10.0.0.0/16"})))
+    target = {"top": doc, "resource": doc["resources"][0], "instance": doc["resources"][0]["instances"][0]}[where]
+    target[key] = value
+    p = tmp_path / "bad.tfstate"
+    p.write_text(json.dumps(doc))
+    with pytest.raises(ToolError) as err:
+        load_state(p)
+    assert "bad.tfstate" in str(err.value) or "bad.tfstate" in (err.value.source or "")

@@ -91,10 +91,10 @@ def _parse_state(text: str, name: str) -> StateFile:
         path=name,
         version=version,
         terraform_version=str(doc.get("terraform_version", "")),
-        serial=int(doc.get("serial") or 0),
+        serial=_int(doc.get("serial"), "serial", name),
         lineage=str(doc.get("lineage", "")),
         instances=instances,
-        outputs=doc.get("outputs") or {},
+        outputs=_outputs(doc.get("outputs"), name),
         check_results=doc.get("check_results"),
     )
 
@@ -107,6 +107,8 @@ def _resource_instances(res: Any, ri: int, name: str) -> list[ResourceInstance]:
         if not isinstance(res.get(key), str):
             raise ToolError(f"resource entry lacks '{key}'", source=where)
     module = res.get("module") or ""
+    if not isinstance(module, str):
+        raise ToolError("resource entry's 'module' is not a string", source=where)
     out: list[ResourceInstance] = []
     raw_instances = res.get("instances") or []  # zero-instance blocks (count = 0) are legal and skipped
     if not isinstance(raw_instances, list):
@@ -132,9 +134,10 @@ def _resource_instances(res: Any, ri: int, name: str) -> list[ResourceInstance]:
                 index_key=key,
                 provider=str(res.get("provider", "")),
                 attributes=attrs,
-                schema_version=int(inst.get("schema_version") or 0),
+                schema_version=_int(inst.get("schema_version"), f"instances[{ii}].schema_version", where),
                 sensitive_paths=tuple(_sensitive_paths(inst.get("sensitive_attributes"))),
-                dependencies=tuple(d for d in inst.get("dependencies") or () if isinstance(d, str)),
+                dependencies=tuple(d for d in _list(inst.get("dependencies"), f"instances[{ii}].dependencies", where)
+                                   if isinstance(d, str)),
                 tainted=inst.get("status") == "tainted",
                 deposed=bool(deposed),
                 identity=inst.get("identity") if isinstance(inst.get("identity"), dict) else None,
@@ -142,6 +145,31 @@ def _resource_instances(res: Any, ri: int, name: str) -> list[ResourceInstance]:
             )
         )
     return out
+
+
+def _int(value: Any, what: str, where: str) -> int:
+    """Terraform writes these as JSON integers; anything else means the file was damaged or hand-edited."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ToolError(f"'{what}' is not an integer", source=where)
+    return value
+
+
+def _list(value: Any, what: str, where: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ToolError(f"'{what}' is not a list", source=where)
+    return value
+
+
+def _outputs(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise ToolError("'outputs' is not an object of output objects", source=where)
+    return value
 
 
 def instance_address(module: str, mode: str, rtype: str, rname: str, key: int | str | None) -> str:
