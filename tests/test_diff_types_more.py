@@ -15,13 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
-from click.testing import CliRunner
 
-from converter.cli import main
-from converter.diff.aws import AwsClients
-from converter.diff.run import capture
-from converter.pipeline import load_estate
-from tests.statefactory import resource, state
+from tests.statefactory import resource
+from tests.stubbed_aws import capture_and_diff
 from tests.test_diff_eks_stubbed import _check_shape, _Raw
 from tests.test_diff_types import (
     ACCOUNT,
@@ -167,26 +163,8 @@ def _build(fake: FakeEcr) -> list[dict[str, Any]]:
     return out
 
 
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for k, v in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_DEFAULT_REGION", REGION)):
-        monkeypatch.setenv(k, v)
-    for k in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(k, raising=False)
-
-
 def _capture_and_diff(fake: FakeEcr, resources: list[dict[str, Any]], tmp_path: Path) -> dict[str, Any]:
-    st = tmp_path / "terraform.tfstate"
-    st.write_text(state(*resources))
-    clients = AwsClients(region=REGION, max_attempts=1, extra_handlers=[("before-send.ecr", fake.handler)])
-    live = capture(load_estate(st, region=REGION), clients)
-    cap = tmp_path / "live.json"
-    cap.write_text(live.to_json())
-    res = CliRunner().invoke(main, ["diff", "--state", str(st), "--live", str(cap), "--format", "json"])
-    assert res.exit_code in (0, 1), res.output + str(res.exception)
-    doc = json.loads(res.stdout)
-    doc["_calls"] = dict(live.api_calls)
-    return doc
+    return capture_and_diff("ecr", fake.handler, resources, tmp_path)
 
 
 def _all(doc: dict[str, Any]) -> set[tuple[str, str, str]]:
