@@ -137,13 +137,17 @@ def test_sqs_queue(moto: MotoServer, tmp_path: Path) -> None:
         over = {"redrive_policy": json.dumps({"maxReceiveCount": 5, "deadLetterTargetArn": dlq_arn})} if name == "jobs" else {}
         resources.append(_queue_state(name, u, attrs, **over))
     doc = _diff(moto, tmp_path, resources)
-    tags_unverified = {(f"aws_sqs_queue.{n}", "spec.tags") for n in ("jobs_dlq", "jobs")}
-    _assert_clean(doc, {"aws_sqs_queue.jobs", "aws_sqs_queue.jobs_dlq"}, tags_unverified)
+    # tags: ListQueueTags(QueueUrl=<state id>) — the queue URL is not in GetQueueAttributes
+    _assert_clean(doc, {"aws_sqs_queue.jobs", "aws_sqs_queue.jobs_dlq"})
+    assert doc["api_calls"]["sqs:ListQueueTags"] == 2
 
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "30"})
+    sqs.tag_queue(QueueUrl=dlq, Tags={"CostCenter": "42"})
     doc = _diff(moto, tmp_path, resources)
     _only(doc, {("adoption-would-change", "aws_sqs_queue.jobs", "spec.visibilityTimeout"),
-                ("drift", "aws_sqs_queue.jobs", "visibility_timeout_seconds")})
+                ("drift", "aws_sqs_queue.jobs", "visibility_timeout_seconds"),
+                ("adoption-would-change", "aws_sqs_queue.jobs_dlq", "spec.tags.CostCenter"),
+                ("drift", "aws_sqs_queue.jobs_dlq", "tags_all.CostCenter")})
 
 
 # ---------------------------------------------------------------------------------------------- SNS

@@ -205,21 +205,25 @@ def test_efs_file_system_access_point_mount_target(moto: MotoServer, tmp_path: P
 
 # ---------------------------------------------------------------------------------------------- ElastiCache
 def test_elasticache_subnet_group(moto: MotoServer, tmp_path: Path) -> None:
-    """Clean diff only. moto has no CreateCacheParameterGroup (the parameter group map is not exercised) and no
-    Modify/DeleteCacheSubnetGroup (no out-of-band change)."""
+    """moto has no CreateCacheParameterGroup (the parameter group map is not exercised) and no
+    Modify/DeleteCacheSubnetGroup: the out-of-band change is a tag (ListTagsForResource on the group's ARN)."""
     ec = moto.client("elasticache")
     _, subnets = _network(moto)
-    ec.create_cache_subnet_group(CacheSubnetGroupName="cache", CacheSubnetGroupDescription="cache subnets",
-                                 SubnetIds=subnets)
+    arn = ec.create_cache_subnet_group(CacheSubnetGroupName="cache", CacheSubnetGroupDescription="cache subnets",
+                                       SubnetIds=subnets, Tags=_aws_tags())["CacheSubnetGroup"]["ARN"]
     resources = [
         resource("aws_elasticache_subnet_group", "cache", {
             "id": "cache", "name": "cache", "description": "cache subnets", "subnet_ids": sorted(subnets),
-            "arn": f"arn:aws:elasticache:{REGION}:{ACCOUNT}:subnetgroup:cache", "vpc_id": "", "tags": {}, "tags_all": {}}),
+            "arn": arn, "vpc_id": "", **_tf_tags()}),
     ]
     doc = _diff(moto, tmp_path, resources)
     _assert_clean(doc, {"aws_elasticache_subnet_group.cache"})
+    assert doc["api_calls"]["elasticache:ListTagsForResource"] == 1
 
-    # moto has neither ModifyCacheSubnetGroup nor DeleteCacheSubnetGroup: no out-of-band change is tested here
+    ec.add_tags_to_resource(ResourceName=arn, Tags=[{"Key": "CostCenter", "Value": "42"}])
+    doc = _diff(moto, tmp_path, resources)
+    _only(doc, {("adoption-would-change", "aws_elasticache_subnet_group.cache", "spec.tags.CostCenter"),
+                ("drift", "aws_elasticache_subnet_group.cache", "tags_all.CostCenter")})
 
 
 def test_one_deleted_repository_reads_as_deleted_not_the_whole_type_unknown(moto: MotoServer, tmp_path: Path) -> None:

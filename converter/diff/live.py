@@ -422,8 +422,12 @@ class LiveReader:
         absent = set(j.get("absent") or ())
         for sid, it in found.items():
             params = dict(j.get("params") or {})
-            src = pid.get("from") or d.get("id")
-            params[pid["param"]] = search(src, it) if src else sid
+            if pid.get("from_state_id"):
+                # the state id the item was read by, when the live item does not carry it (SQS: the queue URL)
+                params[pid["param"]] = sid
+            else:
+                src = pid.get("from") or d.get("id")
+                params[pid["param"]] = search(src, it) if src else sid
             for p, expr in (pid.get("extra") or {}).items():
                 # more parameters of the same call, from the live item (DescribeAccessEntry → clusterName)
                 params[p] = search(expr, it)
