@@ -36,6 +36,7 @@ from typing import Any
 import hcl2
 from lark import Tree
 
+from converter.load.address import config_address  # the state ↔ config join key, one implementation
 from converter.load.hcl_eval import Context, EvalError, Namespace, Unknown, evaluate
 from converter.load.hcl_parse import HCL2_VERSION, PARSE_FORMAT, parse_text, to_ast
 from converter.model import ToolError
@@ -248,11 +249,6 @@ def _strip_keys(address: str) -> Iterator[str]:
         i += 1
 
 
-def config_address(state_address: str) -> str:
-    """Drop every instance key: `module.eks.module.ng["default"].aws_eks_node_group.this[0]`
-    → `module.eks.module.ng.aws_eks_node_group.this`. State is per instance, config per block;
-    this is the join key between the two."""
-    return "".join(_strip_keys(state_address.strip()))
 
 
 def _split_target(target: str) -> list[str]:
