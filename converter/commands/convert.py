@@ -7,7 +7,7 @@ import json
 import click
 
 from converter.commands.common import PHASES, estate_options, open_estate
-from converter.emit.kro import EmitOptions, emit_phases, plain_objects, report, to_json
+from converter.emit.kro import EmitOptions, emit_phases, plain_objects, region_unknown, report, to_json
 from converter.emit.writer import dump_yaml, write_tree
 from converter.gcpause import gc_paused
 from converter.model import Status
@@ -53,7 +53,7 @@ def convert(state_path, hcl_dir, var_files, region, out_dir, phase, env, namespa
     write_tree(out_dir, files, estate.secrets())
     c = estate.result.counts()
     click.echo(f"wrote {len(files)} files to {out_dir}: {c['mapped']} mapped, {c['folded']} folded, {c['unsupported']} unsupported")
-    if not estate.result.region and estate.result.objects:
+    if region_unknown(estate.result):
         click.echo("note: region not determined from state (no regional ARN): the ACK objects carry no region "
                    "annotation; pass --region (details in report.json)", err=True)
     kinds: dict[str, int] = {}

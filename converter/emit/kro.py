@@ -233,6 +233,11 @@ def plain_objects(result: MapResult, opts: EmitOptions, phase: str, eg: EstateGr
     return out
 
 
+def region_unknown(result: MapResult) -> bool:
+    """Objects were mapped but no regional ARN told the region: they get no region annotation (report + CLI note)."""
+    return bool(result.objects) and not result.region
+
+
 def report(result: MapResult, eg: EstateGraph) -> dict[str, Any]:
     """The inspect/coverage report: one row per managed instance."""
     rows = []
@@ -259,7 +264,7 @@ def report(result: MapResult, eg: EstateGraph) -> dict[str, Any]:
         "counts": counts,
         "aws_coverage": {"instances": len(aws), "mapped_or_folded": covered,
                           "percent": round(100.0 * covered / len(aws), 1) if aws else 100.0},
-        "findings": ([] if result.region or not result.objects else [{
+        "findings": ([] if not region_unknown(result) else [{
             "kind": "region",
             "message": "region not determined from state (no regional ARN): ACK objects carry no "
                        "services.k8s.aws/region annotation and use the controller's default region; pass --region",
