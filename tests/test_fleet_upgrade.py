@@ -15,7 +15,6 @@ from converter.model import ToolError
 from converter.pipeline import REPO_ROOT
 
 FLEET = REPO_ROOT / "samples" / "fleet.yaml"
-CRDS = REPO_ROOT.parent / "shared" / "crds"
 
 
 def _v(version, *compat):
@@ -154,11 +153,10 @@ def test_decommission_is_last_and_only_deletes_cluster_bound_objects(plan):
             assert pol == "retain", t["kind"]
 
 
-@pytest.mark.skipif(not CRDS.is_dir(), reason="shared CRDs not available")
 def test_upgrade_output_validates(plan):
     from converter.validate.runner import validate_tree
 
-    rep = validate_tree(plan, [CRDS])
+    rep = validate_tree(plan, [])
     errors = [f for f in rep.findings if f.severity == "error" and "EksAllowedVersions" not in f.message]
     assert not errors, "\n".join(map(str, errors))
 

@@ -208,13 +208,10 @@ def test_validate_command_runs_policies_through_the_runner_hook(converted):
     from converter.cli import main
     from converter.pipeline import REPO_ROOT
 
-    crds = REPO_ROOT.parent / "shared" / "crds"
-    if not crds.is_dir():
-        pytest.skip("shared CRDs not available")
     gk = REPO_ROOT / "samples" / "expected" / "fleet" / "hub" / "gatekeeper"
-    res = CliRunner().invoke(main, ["validate", str(converted), "--crds", str(crds), "--policies", str(gk)])
+    res = CliRunner().invoke(main, ["validate", str(converted), "--policies", str(gk)])
     assert res.exit_code == 0, res.output
     # bundled defaults allow fewer instance types than the sample fleet: the spot node group is denied
-    res = CliRunner().invoke(main, ["validate", str(converted), "--crds", str(crds), "--policies", "bundled"])
+    res = CliRunner().invoke(main, ["validate", str(converted), "--policies", "bundled"])
     assert res.exit_code == 1
     assert "[allowed-instance-types] Nodegroup eks-managed-node-group-spot-eks-node-group-this" in res.output

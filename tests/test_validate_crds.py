@@ -13,9 +13,6 @@ from click.testing import CliRunner
 from converter.model import ToolError
 from converter.validate.crds import CrdIndex, convert_schema, is_standalone_expression, validate_object
 
-CRDS = Path(__file__).resolve().parents[2] / "shared/crds"
-needs_crds = pytest.mark.skipif(not CRDS.is_dir(), reason="../shared/crds not present")
-
 # A tiny ACK-style CRD for the features the shipped CRDs use rarely: int-or-string without anyOf, nullable,
 # enum, preserve-unknown-fields, a string map.
 TOY_CRD = """
@@ -68,9 +65,7 @@ def toy_index(tmp_path_factory: pytest.TempPathFactory) -> CrdIndex:
 
 @pytest.fixture(scope="module")
 def index() -> CrdIndex:
-    if not CRDS.is_dir():
-        pytest.skip("../shared/crds not present")
-    return CrdIndex.from_paths([CRDS])
+    return CrdIndex.bundled()
 
 
 def widget(**spec) -> dict:
@@ -251,13 +246,11 @@ GOOD_CLUSTER = {
 }
 
 
-@needs_crds
 @pytest.mark.parametrize("obj", [GOOD_VPC, GOOD_SUBNET, GOOD_CLUSTER], ids=["vpc", "subnet", "cluster"])
 def test_real_ack_good(index: CrdIndex, obj: dict) -> None:
     assert validate_object(obj, index) == []
 
 
-@needs_crds
 def test_real_ack_errors(index: CrdIndex) -> None:
     c = copy.deepcopy(GOOD_CLUSTER)
     c["spec"]["resourcesVPCConfig"]["subnetIds"] = ["x"]  # wrong case → unknown field
@@ -282,7 +275,6 @@ def test_real_ack_errors(index: CrdIndex) -> None:
     assert [(p.path, p.code) for p in probs] == [("spec.to.kind", "enum")]
 
 
-@needs_crds
 def test_real_int_or_string_argocd(index: CrdIndex) -> None:
     app = {
         "apiVersion": "argoproj.io/v1alpha1",
@@ -305,7 +297,6 @@ def test_real_int_or_string_argocd(index: CrdIndex) -> None:
     assert paths(validate_object(app, index)) == ["spec.source.kustomize.replicas[0].count"]
 
 
-@needs_crds
 def test_speed_2000_objects(index: CrdIndex) -> None:
     objs = [GOOD_VPC, GOOD_SUBNET, GOOD_CLUSTER] * 700
     t = time.perf_counter()
@@ -315,7 +306,6 @@ def test_speed_2000_objects(index: CrdIndex) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ CLI
-@needs_crds
 def test_cli_exit_codes(tmp_path: Path) -> None:
     from converter.cli import main
 
@@ -323,7 +313,7 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     good.mkdir()
     (good / "vpc.yaml").write_text(yaml.safe_dump(GOOD_VPC) + "---\n" + yaml.safe_dump(GOOD_SUBNET))
     runner = CliRunner()
-    r = runner.invoke(main, ["validate", str(good), "--crds", str(CRDS)])
+    r = runner.invoke(main, ["validate", str(good)])
     assert r.exit_code == 0, r.output
     assert "2 objects" in r.output
 
@@ -332,10 +322,10 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     v = copy.deepcopy(GOOD_VPC)
     v["spec"]["cidrBlock"] = "10.0.0.0/16"
     (bad / "vpc.yaml").write_text(yaml.safe_dump(v))
-    r = runner.invoke(main, ["validate", str(bad), "--crds", str(CRDS)])
+    r = runner.invoke(main, ["validate", str(bad)])
     assert r.exit_code == 1
     assert "vpc.yaml" in r.output and "VPC/main" in r.output and "spec.cidrBlock" in r.output
-    r = runner.invoke(main, ["validate", str(bad), "--crds", str(CRDS), "--format", "json"])
+    r = runner.invoke(main, ["validate", str(bad), "--format", "json"])
     assert r.exit_code == 1
     import json
 
@@ -343,9 +333,9 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     assert data["counts"]["errors"] == 1 and data["findings"][0]["path"] == "spec.cidrBlock"
 
     (bad / "broken.yaml").write_text("a: [\n")
-    r = runner.invoke(main, ["validate", str(bad), "--crds", str(CRDS)])
+    r = runner.invoke(main, ["validate", str(bad)])
     assert r.exit_code == 2
-    r = runner.invoke(main, ["validate", str(tmp_path / "missing"), "--crds", str(CRDS)])
+    r = runner.invoke(main, ["validate", str(tmp_path / "missing")])
     assert r.exit_code == 2
     r = runner.invoke(main, ["validate", str(good), "--crds", str(tmp_path / "nocrds")])
     assert r.exit_code == 2

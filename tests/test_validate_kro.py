@@ -13,9 +13,6 @@ from converter.validate.crds import CrdIndex, Problem, validate_object
 from converter.validate.kro import check_rgd, extract_expressions, simpleschema_to_openapi
 from converter.validate.runner import validate_tree
 
-CRDS = Path(__file__).resolve().parents[2] / "shared/crds"
-pytestmark = pytest.mark.skipif(not CRDS.is_dir(), reason="../shared/crds not present")
-
 GOOD_RGD = """
 apiVersion: kro.run/v1alpha1
 kind: ResourceGraphDefinition
@@ -80,7 +77,7 @@ spec:
 
 @pytest.fixture(scope="module")
 def index() -> CrdIndex:
-    return CrdIndex.from_paths([CRDS])
+    return CrdIndex.bundled()
 
 
 @pytest.fixture
@@ -312,5 +309,5 @@ def test_runner_instances_extra_checks_and_bad_yaml(tmp_path: Path, index: CrdIn
 
     (tmp_path / "broken.yaml").write_text("kind: [\n")
     with pytest.raises(ToolError) as ei:
-        validate_tree(tmp_path, [CRDS])
+        validate_tree(tmp_path, [])
     assert "broken.yaml" in str(ei.value)

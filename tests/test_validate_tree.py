@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -16,10 +15,8 @@ from converter.validate.policy import subjects_from_tree
 from converter.validate.runner import validate_tree
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-CRDS = REPO_ROOT.parent / "shared" / "crds"
 GOLDEN_FLEET = REPO_ROOT / "samples" / "expected" / "fleet"
 GOLDEN_CONVERT = REPO_ROOT / "samples" / "expected" / "convert"
-needs_crds = pytest.mark.skipif(not CRDS.is_dir(), reason="../shared/crds not present")
 
 TEMPLATE = {
     "apiVersion": "templates.gatekeeper.sh/v1",
@@ -78,21 +75,19 @@ def found(report) -> list[tuple[str, str, str, str]]:
 # -------------------------------------------------------------------------------------- Gatekeeper Constraints
 
 
-@needs_crds
 def test_constraint_validates_against_its_in_tree_template(tmp_path: Path) -> None:
     write(tmp_path / "templates" / "requiredtags.yaml", TEMPLATE)
     write(tmp_path / "constraints" / "requiredtags.yaml", constraint())
-    report = validate_tree(tmp_path, [CRDS])
+    report = validate_tree(tmp_path, [])
     assert found(report) == [] and report.ok
     assert report.objects == 2
 
 
-@needs_crds
 def test_constraint_with_wrong_parameter_type_fails(tmp_path: Path) -> None:
     write(tmp_path / "templates" / "requiredtags.yaml", TEMPLATE)
     write(tmp_path / "constraints" / "bad.yaml",
           constraint(parameters={"tags": "team", "severity": "urgent"}))
-    report = validate_tree(tmp_path, [CRDS])
+    report = validate_tree(tmp_path, [])
     assert sorted(found(report)) == [
         ("error", "constraints/bad.yaml", "spec.parameters.severity", "enum"),
         ("error", "constraints/bad.yaml", "spec.parameters.tags", "type"),
@@ -100,13 +95,12 @@ def test_constraint_with_wrong_parameter_type_fails(tmp_path: Path) -> None:
     assert not report.ok
 
 
-@needs_crds
 def test_constraint_match_and_spec_fields_are_checked(tmp_path: Path) -> None:
     """`match` is Gatekeeper's (borrowed from the constraint CRD in the CRD dirs), `spec` has no free fields."""
     write(tmp_path / "templates" / "requiredtags.yaml", TEMPLATE)
     write(tmp_path / "constraints" / "bad.yaml",
           constraint(match={"kind": ["Bucket"], "namespaces": "prod"}, enforcment="warn"))
-    report = validate_tree(tmp_path, [CRDS])
+    report = validate_tree(tmp_path, [])
     assert sorted((f.path, f.code) for f in report.errors) == [
         ("spec.enforcment", "unknown-field"),
         ("spec.match.kind", "unknown-field"),
@@ -114,15 +108,14 @@ def test_constraint_match_and_spec_fields_are_checked(tmp_path: Path) -> None:
     ]
 
 
-@needs_crds
 def test_constraint_without_template_is_an_error(tmp_path: Path) -> None:
     write(tmp_path / "templates" / "requiredtags.yaml", TEMPLATE)
     write(tmp_path / "constraints" / "orphan.yaml", constraint("orphan", "NoSuchPolicy"))
-    report = validate_tree(tmp_path, [CRDS])
+    report = validate_tree(tmp_path, [])
     [err] = report.errors
     assert (err.file, err.code) == ("constraints/orphan.yaml", "no-crd")
     assert "no ConstraintTemplate in the tree or the CRD files defines kind NoSuchPolicy" in err.message
-    res = CliRunner().invoke(main, ["validate", str(tmp_path), "--crds", str(CRDS)])
+    res = CliRunner().invoke(main, ["validate", str(tmp_path)])
     assert res.exit_code == 1, res.output
     assert "1 errors, 0 warnings" in res.output
 
@@ -167,12 +160,11 @@ def _suite(root: Path) -> None:
                                          "metadata": {"name": "b"}, "spec": {"name": 3}})
 
 
-@needs_crds
 def test_gator_suite_dir_is_skipped_once(tmp_path: Path) -> None:
     write(tmp_path / "hub" / "templates" / "requiredtags.yaml", TEMPLATE)
     write(tmp_path / "hub" / "constraints" / "requiredtags.yaml", constraint())
     _suite(tmp_path / "policies" / "gator")
-    report = validate_tree(tmp_path, [CRDS])
+    report = validate_tree(tmp_path, [])
     assert found(report) == [("info", "policies/gator", "", "gator-suite")]
     assert report.ok and report.warnings == [] and len(report.skipped) == 1
     assert report.files == 7 and report.objects == 2
@@ -185,12 +177,11 @@ def test_gator_suite_dir_is_skipped_once(tmp_path: Path) -> None:
     assert subjects_from_tree(tmp_path) == []
 
 
-@needs_crds
 def test_template_only_in_gator_suite_does_not_define_the_kind(tmp_path: Path) -> None:
     """The suite's template copy is a test fixture, not installed: a cluster Constraint still needs a template."""
     write(tmp_path / "hub" / "constraints" / "requiredtags.yaml", constraint())
     _suite(tmp_path / "policies" / "gator")
-    report = validate_tree(tmp_path, [CRDS])
+    report = validate_tree(tmp_path, [])
     assert [(f.file, f.code) for f in report.errors] == [("hub/constraints/requiredtags.yaml", "no-crd")]
 
 
@@ -248,9 +239,8 @@ def test_manifest_missing_kind_is_still_an_error(tmp_path: Path) -> None:
 # -------------------------------------------------------------------------------------- golden output
 
 
-@needs_crds
 def test_golden_fleet_output_validates_clean() -> None:
-    report = validate_tree(GOLDEN_FLEET, [CRDS])
+    report = validate_tree(GOLDEN_FLEET, [])
     assert report.errors == [], report.to_text()
     assert sorted((f.file, f.code) for f in report.skipped) == [
         ("apps/aws-load-balancer-controller/envs/staging/values.yaml", "not-a-manifest"),
@@ -267,12 +257,11 @@ def test_golden_fleet_output_validates_clean() -> None:
     assert not kinds & {"AwsRequiredTags", "Suite"}
     # the Constraints were really checked (not skipped): 6 in hub/gatekeeper/constraints
     assert report.objects >= 30
-    res = CliRunner().invoke(main, ["validate", str(GOLDEN_FLEET), "--crds", str(CRDS)])
+    res = CliRunner().invoke(main, ["validate", str(GOLDEN_FLEET)])
     assert res.exit_code == 0, res.output
     assert res.output.splitlines()[-1].endswith(": 0 errors, 2 warnings, 2 skipped")
 
 
-@needs_crds
 def test_golden_convert_output_still_validates_clean() -> None:
-    report = validate_tree(GOLDEN_CONVERT, [CRDS])
+    report = validate_tree(GOLDEN_CONVERT, [])
     assert report.findings == [], report.to_text()

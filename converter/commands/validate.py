@@ -12,9 +12,6 @@ import click
 from converter.model import ToolError
 from converter.validate.runner import validate_tree
 
-# Repo checkout: <root>/converter/commands/validate.py; the shared CRD set sits next to the repo.
-DEFAULT_CRDS = Path(__file__).resolve().parents[2].parent / "shared" / "crds"
-
 
 @click.command()
 @click.argument("directory", type=click.Path(path_type=Path))
@@ -23,7 +20,9 @@ DEFAULT_CRDS = Path(__file__).resolve().parents[2].parent / "shared" / "crds"
     "crd_dirs",
     multiple=True,
     type=click.Path(path_type=Path),
-    help=f"CRD file or directory (repeatable). Default: {DEFAULT_CRDS} if present.",
+    help="CRD file or directory, or `kubectl get crd -o yaml` output (repeatable): adds kinds to, or overrides, the "
+    "schemas bundled with tf2kro (ACK, kro, ArgoCD, Flagger, Gatekeeper, External Secrets, Argo Workflows, "
+    "Prometheus Operator; pinned releases in converter/validate/schemas/upstream.yaml).",
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option(
@@ -38,10 +37,6 @@ def validate(directory: Path, crd_dirs: tuple[Path, ...], fmt: str, policy_dirs:
     if not directory.exists():
         raise ToolError("no such file or directory", str(directory))
     crds = list(crd_dirs)
-    if not crds:
-        if not DEFAULT_CRDS.is_dir():
-            raise ToolError(f"--crds is required (default {DEFAULT_CRDS} does not exist)")
-        crds = [DEFAULT_CRDS]
     for c in crds:
         if not c.exists():
             raise ToolError("CRD path does not exist", str(c))
@@ -52,6 +47,10 @@ def validate(directory: Path, crd_dirs: tuple[Path, ...], fmt: str, policy_dirs:
         paths = None if list(policy_dirs) == ["bundled"] else [p for p in policy_dirs if p != "bundled"]
         extra.append(PolicyCheck(directory, paths))
     report = validate_tree(directory, crds, extra_checks=extra)
+    if report.objects == 0:
+        # an empty or wrong directory must not pass a CI gate as "0 errors"
+        raise ToolError("nothing to validate: no Kubernetes objects (YAML documents with apiVersion and kind) found",
+                        str(directory))
     if fmt == "json":
         click.echo(report.to_json())
     else:

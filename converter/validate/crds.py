@@ -265,6 +265,9 @@ def _iter_yaml_files(paths: Iterable[Path]) -> Iterator[Path]:
             raise ToolError("CRD path does not exist", str(p))
 
 
+_BUNDLED: CrdIndex | None = None  # parsed once per process by CrdIndex.bundled()
+
+
 class CrdIndex:
     """CRD schemas indexed by (apiVersion "group/version", kind), converted and compiled lazily, then cached.
 
@@ -292,6 +295,29 @@ class CrdIndex:
             for doc in load_yaml_documents(f):
                 index._add_doc(doc, str(f))
         return index
+
+    @classmethod
+    def bundled(cls) -> CrdIndex:
+        """The CRD schemas shipped with tf2kro (see `converter.validate.bundle`): ACK kinds, kro, ArgoCD, Flagger,
+        Gatekeeper, External Secrets, Argo Workflows, Prometheus Operator. A fresh copy each call (the parsed
+        base and its compiled validators are shared), so callers can add or override kinds freely."""
+        global _BUNDLED
+        if _BUNDLED is None:
+            from converter.validate.bundle import SOURCE_ANNOTATION, bundled_crds
+
+            base = cls()
+            for crd in bundled_crds():
+                source = ((crd.get("metadata") or {}).get("annotations") or {}).get(SOURCE_ANNOTATION, "")
+                base.add_crd(crd, f"bundled:{source}")
+            _BUNDLED = base
+        return _BUNDLED.copy()
+
+    def add_paths(self, paths: Iterable[Path]) -> CrdIndex:
+        """Add (or override) the CRDs found in files/directories, like `from_paths`; returns self."""
+        for f in _iter_yaml_files(paths):
+            for doc in load_yaml_documents(f):
+                self._add_doc(doc, str(f))
+        return self
 
     def _add_doc(self, doc: Any, source: str) -> None:
         if not isinstance(doc, dict):

@@ -209,7 +209,8 @@ def validate_tree(
 ) -> Report:
     """Validate every *.yaml/*.yml under `root` (multi-document; dot-directories skipped).
 
-    `crd_paths`: CRD files/directories (ignored if a prebuilt `index` is passed). `rego`/`extra_checks`:
+    `crd_paths`: CRD files/directories added to (or overriding) the bundled schemas; both are ignored if a
+    prebuilt `index` is passed. `rego`/`extra_checks`:
     callables run on every object (see module doc). Unparseable YAML → ToolError naming the file.
     A missing CRD is an error, except for built-in API groups (core, apps, …): those are warnings,
     as we only lack their schema offline.
@@ -258,7 +259,7 @@ def validate_tree(
             continue
         docs.extend((rel, i, d) for i, d in fdocs)
 
-    base = index if index is not None else CrdIndex.from_paths([Path(p) for p in crd_paths])
+    base = index if index is not None else CrdIndex.bundled().add_paths([Path(p) for p in crd_paths])
     idx = base.copy()
     for rel, _i, d in docs:  # CRDs and RGDs shipped in the tree define kinds too
         if isinstance(d, dict) and d.get("kind") == "CustomResourceDefinition":
