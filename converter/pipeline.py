@@ -12,10 +12,11 @@ from converter.load.state import load_state
 from converter.mapping.engine import MapResult, map_state
 from converter.mapping.spec import MappingSet, load_mappings
 from converter.model import StateFile
+from converter.packagedata import sample_dir
 from converter.secrets import sensitive_values
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SAMPLE_DIR = REPO_ROOT / "samples" / "estate"
+REPO_ROOT = Path(__file__).resolve().parents[1]  # the checkout (tests, benchmarks); installed: site-packages
+SAMPLE_DIR = sample_dir()
 
 
 @dataclass

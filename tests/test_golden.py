@@ -19,7 +19,7 @@ EXPECTED = ROOT / "samples" / "expected" / "convert"
 
 def test_sample_conversion_matches_golden_files(tmp_path):
     out = tmp_path / "out"
-    res = CliRunner().invoke(main, ["convert", "--out", str(out), "--env", "staging"])
+    res = CliRunner().invoke(main, ["convert", "--sample", "--out", str(out), "--env", "staging"])
     assert res.exit_code == 0, res.output
     got = {p.relative_to(out).as_posix(): p.read_text() for p in out.rglob("*") if p.is_file()}
     want = {p.relative_to(EXPECTED).as_posix(): p.read_text() for p in EXPECTED.rglob("*") if p.is_file()}
@@ -51,8 +51,8 @@ def test_output_is_independent_of_the_hash_seed(tmp_path):
     for seed in ("1", "2"):
         out = tmp_path / f"seed{seed}"
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        for cmd in (["convert", "--out", str(out / "convert"), "--env", "staging"],
-                    ["plan", "--out", str(out / "plan"), "--env", "staging"]):
+        for cmd in (["convert", "--sample", "--out", str(out / "convert"), "--env", "staging"],
+                    ["plan", "--sample", "--out", str(out / "plan"), "--env", "staging"]):
             res = subprocess.run([sys.executable, "-m", "converter", *cmd], env=env, capture_output=True, text=True)
             assert res.returncode == 0, res.stderr
         outs.append({p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()})

@@ -131,7 +131,7 @@ def converted(tmp_path_factory):
     from converter.cli import main
 
     out = tmp_path_factory.mktemp("conv") / "out"
-    res = CliRunner().invoke(main, ["convert", "--out", str(out), "--env", "staging"], catch_exceptions=False)
+    res = CliRunner().invoke(main, ["convert", "--sample", "--out", str(out), "--env", "staging"], catch_exceptions=False)
     assert res.exit_code == 0, res.output
     return out
 

@@ -18,15 +18,35 @@ def estate_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                       help="Terraform .tfvars file(s), applied after terraform.tfvars (repeatable).")(fn)
     fn = click.option("--hcl", "hcl_dir", type=click.Path(exists=True, file_okay=False),
                       help="Terraform configuration directory (optional; state alone converts).")(fn)
+    fn = click.option("--sample", is_flag=True, expose_value=False, callback=_remember_sample,
+                      help="Use the sample estate bundled with tf2kro (state + HCL) instead of --state.")(fn)
     fn = click.option("--state", "state_path", default=None,
-                      help="terraform.tfstate (format 4), or - for stdin. Default: the bundled sample estate.")(fn)
+                      help="terraform.tfstate (format 4), or - for stdin. Required (or --sample).")(fn)
     return fn
 
 
+def _remember_sample(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    # kept out of the command's arguments, so every command takes --sample without a new parameter
+    ctx.meta[_SAMPLE_KEY] = bool(value)
+    return value
+
+
+_SAMPLE_KEY = "tf2kro.sample"
+
+
 def open_estate(state_path: str | None, hcl_dir: str | None, var_files: tuple[str, ...], region: str | None) -> Estate:
-    if state_path is None:
+    """The estate named by --state (and --hcl), or the bundled sample with --sample.
+
+    No silent default: a CI job that forgot --state must fail, not report on the sample estate.
+    """
+    ctx = click.get_current_context(silent=True)
+    sample = bool(ctx and ctx.meta.get(_SAMPLE_KEY))
+    if sample and state_path is not None:
+        raise click.UsageError("--sample and --state exclude each other")
+    if sample:
         state_path = str(SAMPLE_DIR / "terraform.tfstate")
-        if hcl_dir is None and (SAMPLE_DIR / "main.tf").exists():
+        if hcl_dir is None:
             hcl_dir = str(SAMPLE_DIR)
-        click.echo(f"(no --state given: using the sample estate {state_path})", err=True)
+    elif state_path is None:
+        raise click.UsageError("--state FILE is required (or --sample for the sample estate bundled with tf2kro)")
     return load_estate(state_path, hcl_dir, var_files, region=region)

@@ -19,6 +19,7 @@ import yaml
 from converter.mapping import transforms_services  # noqa: F401  (registers its transforms)
 from converter.mapping.transforms import POST, TRANSFORMS
 from converter.model import ToolError
+from converter.packagedata import mappings_dir
 
 try:
     _Loader: type = yaml.CSafeLoader
@@ -33,7 +34,7 @@ def default_mappings_dir() -> Path:
     env = os.environ.get("TF2KRO_MAPPINGS")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "mappings"
+    return mappings_dir()
 
 
 @dataclass
