@@ -1,4 +1,6 @@
-# tf2kro as a container: `docker run --rm -v "$PWD:/work" tf2kro convert --state terraform.tfstate --out out`
+# tf2kro as a container:
+#   docker run --rm --user "$(id -u):$(id -g)" -v "$PWD:/work" tf2kro convert --state terraform.tfstate --out out
+# (--user: files written to the mounted directory belong to you; without it the image runs as uid 10001)
 # Build: docker build -t tf2kro .
 #
 # Two stages: the wheel is built in the first (needs the whole source tree), only the wheel and its dependencies
