@@ -416,7 +416,7 @@ def test_interrupted_first_write_creates_nothing(tmp_path: Path, monkeypatch: py
     estate = load_estate(SAMPLE_STATE)
     files = render_tree(estate, EmitOptions())
     monkeypatch.setattr(writer, "_write_temp", failing_write)
-    with pytest.raises(OSError):
+    with pytest.raises(ToolError, match="No space left on device"):
         writer.write_tree(tmp_path / "out" / "nested", files, estate.secrets())
     monkeypatch.undo()
     assert list(tmp_path.iterdir()) == []

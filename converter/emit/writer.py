@@ -159,7 +159,7 @@ def _umask() -> int:
 def _lstat(p: Path) -> os.stat_result | None:
     try:
         return os.lstat(p)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
 
 
@@ -332,11 +332,20 @@ def write_tree(out: str | Path, files: dict[str, str], secrets: Iterable[str] = 
     try:
         with _locked(out, lock_timeout):
             return _merge(out, files, secrets, run, force, created)
+    except OSError as exc:  # disk full, permissions, ...: one line naming the file, not a traceback
+        _remove_dirs(created)
+        raise ToolError(f"cannot write the output ({exc.strerror or exc}); the previous output is unchanged "
+                        "unless the failure hit while renaming files into place", source=exc.filename or str(out)) from None
     except BaseException:
-        for p in reversed(created):  # a first run that failed leaves no empty directories behind
-            with contextlib.suppress(OSError):
-                os.rmdir(p)
+        _remove_dirs(created)
         raise
+
+
+def _remove_dirs(created: list[Path]) -> None:
+    """A first run that failed leaves no empty directories behind."""
+    for p in reversed(created):
+        with contextlib.suppress(OSError):
+            os.rmdir(p)
 
 
 def _merge(out: Path, files: dict[str, str], secrets: list[str], run: OutputRun, force: bool,
