@@ -346,3 +346,14 @@ def test_every_writing_command_refuses_a_foreign_directory(tmp_path: Path, monke
     res = _run(*cmd, "--out", out, "--force")
     assert res.exit_code == 0, res.output
     assert (out / "values.yaml").read_text() == "user: 1\n" and (out / MANIFEST).is_file()
+
+
+def test_user_deleted_generated_file_of_another_env_does_not_break_the_index(tmp_path: Path) -> None:
+    out = tmp_path / "p"
+    assert _run("plan", "--state", STATE, "--out", out, "--env", "dev").exit_code == 0
+    shutil.rmtree(out / "environments" / "dev")
+    res = _run("plan", "--state", STATE, "--out", out, "--env", "prod")
+    assert res.exit_code == 0, res.output
+    assert "environments/dev/" not in (out / "README.md").read_text()
+    assert "environments/dev/01-network" not in json.dumps(_manifest(out))
+    assert (out / "terraform" / "dev" / "01-network" / "removed.tf").is_file()  # dev's other files stay

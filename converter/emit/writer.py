@@ -356,7 +356,8 @@ def _merge(out: Path, files: dict[str, str], secrets: list[str], run: OutputRun,
                         f"{MANIFEST}); tf2kro would overwrite files it does not own. Use an empty or new directory, "
                         "or pass --force to write into it anyway (files tf2kro did not write are never deleted)",
                         source=str(out))
-    manifest = dict(manifest or {})
+    # a listed file the user deleted is simply gone: nothing of tf2kro's is there any more
+    manifest = {rel: e for rel, e in (manifest or {}).items() if _lstat(out / rel) is not None}
     res = WriteResult(path=out)
     new: dict[str, tuple[bytes, str]] = {}
     for rel, text in files.items():
