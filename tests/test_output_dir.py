@@ -357,3 +357,19 @@ def test_user_deleted_generated_file_of_another_env_does_not_break_the_index(tmp
     assert "environments/dev/" not in (out / "README.md").read_text()
     assert "environments/dev/01-network" not in json.dumps(_manifest(out))
     assert (out / "terraform" / "dev" / "01-network" / "removed.tf").is_file()  # dev's other files stay
+
+
+def test_symlink_planted_after_the_checks_is_not_followed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writes themselves go through O_NOFOLLOW directory descriptors: with the up-front check switched off (as
+    if the symlink appeared between check and write), the run still refuses and writes nothing outside."""
+    import converter.emit.writer as writer
+
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    write_tree(out, {"a.yaml": "a\n"})
+    (out / "network").symlink_to(elsewhere, target_is_directory=True)
+    monkeypatch.setattr(writer, "_check_on_disk", lambda out, rel: None)
+    with pytest.raises(ToolError, match="symlink"):
+        write_tree(out, {"a.yaml": "changed\n", "network/rgd.yaml": "x\n"})
+    assert list(elsewhere.iterdir()) == [] and (out / "a.yaml").read_text() == "a\n"
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tf2kro-tmp")]

@@ -16,11 +16,11 @@ import json
 import os
 import re
 import stat
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from secrets import token_hex as secrets_token
 from typing import Any
 
 import ahocorasick
@@ -150,12 +150,6 @@ def check_relpath(rel: Any) -> str:
     return rel
 
 
-def _umask() -> int:
-    m = os.umask(0o022)
-    os.umask(m)
-    return m
-
-
 def _lstat(p: Path) -> os.stat_result | None:
     try:
         return os.lstat(p)
@@ -232,14 +226,15 @@ def _dump_manifest(entries: dict[str, dict[str, str]]) -> bytes:
 
 
 @contextlib.contextmanager
-def _locked(out: Path, timeout: float | None = None) -> Iterator[None]:
-    """Exclusive flock on the --out directory itself (no lock file to leave behind); waits `timeout` seconds."""
+def _locked(out: Path, timeout: float | None = None) -> Iterator[int]:
+    """Exclusive flock on the --out directory itself (no lock file to leave behind); waits `timeout` seconds.
+    Yields the directory's descriptor: every later write goes through it, relative to the directory locked."""
     if timeout is None:
         try:
             timeout = float(os.environ.get(LOCK_TIMEOUT_ENV, DEFAULT_LOCK_TIMEOUT))
         except ValueError:
             timeout = DEFAULT_LOCK_TIMEOUT
-    fd = os.open(out, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    fd = os.open(out, _DIR_FLAGS)
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -251,51 +246,83 @@ def _locked(out: Path, timeout: float | None = None) -> Iterator[None]:
                     raise ToolError(f"output directory is in use by another tf2kro run (waited {timeout:g}s; "
                                     f"{LOCK_TIMEOUT_ENV} sets the wait)", source=str(out)) from None
                 time.sleep(0.05)
-        yield
+        yield fd
     finally:
         os.close(fd)  # releases the lock
 
 
-def _write_temp(directory: Path, name: str, data: bytes, mode: int) -> Path:
-    """A new temporary file next to its target (O_EXCL: never through a planted symlink), with the final mode."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=TMP_SUFFIX, dir=directory)
+# Writes go through directory descriptors opened with O_NOFOLLOW at every level, so a symlink planted inside --out
+# (even after the checks above) is never followed: opening it fails instead.
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+class _Dirs:
+    """Descriptors of the directories below --out this run writes into, created as needed (mode from umask)."""
+
+    def __init__(self, out: Path, out_fd: int):
+        self.out, self.out_fd = out, out_fd
+        self.fds: dict[str, int] = {"": out_fd}
+        self.created: list[str] = []
+
+    def open(self, rel_dir: str, create: bool = True) -> int:
+        if rel_dir in self.fds:
+            return self.fds[rel_dir]
+        parent, _, name = rel_dir.rpartition("/")
+        pfd = self.open(parent, create)
+        try:
+            fd = os.open(name, _DIR_FLAGS | _NOFOLLOW, dir_fd=pfd)
+        except FileNotFoundError:
+            if not create:
+                raise
+            os.mkdir(name, dir_fd=pfd)  # 0o777 & ~umask, like any tool
+            self.created.append(rel_dir)
+            fd = os.open(name, _DIR_FLAGS | _NOFOLLOW, dir_fd=pfd)
+        except OSError as exc:  # ELOOP (a symlink) or ENOTDIR
+            raise ToolError(f"refusing to write output: {rel_dir} is not a plain directory ({exc.strerror}); "
+                            "tf2kro never follows a symlink inside the output directory", source=str(self.out)) from None
+        self.fds[rel_dir] = fd
+        return fd
+
+    def close(self, failed: bool) -> None:
+        for rel, fd in self.fds.items():
+            if rel:
+                os.close(fd)
+        if failed:
+            for rel in reversed(self.created):
+                with contextlib.suppress(OSError):
+                    os.rmdir(rel, dir_fd=self.out_fd)
+
+
+def _write_temp(dir_fd: int, name: str, data: bytes) -> str:
+    """A new temporary file next to its target: O_EXCL|O_NOFOLLOW (never through a planted symlink), mode from umask."""
+    for _ in range(100):
+        tmp = f".{name}.{secrets_token(4)}{TMP_SUFFIX}"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o666,
+                         dir_fd=dir_fd)
+            break
+        except FileExistsError:
+            continue
+    else:  # pragma: no cover - 100 collisions of 32 random bits
+        raise FileExistsError(f"no free temporary name for {name}")
     try:
-        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
     except BaseException:
         with contextlib.suppress(OSError):
-            os.unlink(tmp)
+            os.unlink(tmp, dir_fd=dir_fd)
         raise
-    return Path(tmp)
+    return tmp
 
 
-def _mkdirs(out: Path, rel_dir: str, created: list[Path]) -> Path:
-    cur = out
-    if rel_dir:
-        for part in rel_dir.split("/"):
-            cur = cur / part
-            st = _lstat(cur)
-            if st is None:
-                os.mkdir(cur)  # mode 0o777 & ~umask, like any tool
-                created.append(cur)
-            elif stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
-                raise ToolError(f"refusing to write output: {cur.relative_to(out)} is not a plain directory", source=str(out))
-    return cur
-
-
-def _sweep_temps(d: Path) -> None:
+def _sweep_temps(dir_fd: int) -> None:
     """Remove temporary files an earlier killed run left behind (we hold the lock, so none is live)."""
-    try:
-        names = os.listdir(d)
-    except OSError:
-        return
-    for n in names:
+    for n in os.listdir(dir_fd):
         if n.startswith(".") and n.endswith(TMP_SUFFIX):
-            st = _lstat(d / n)
-            if st is not None and stat.S_ISREG(st.st_mode):
-                with contextlib.suppress(OSError):
-                    os.unlink(d / n)
+            with contextlib.suppress(OSError):
+                if stat.S_ISREG(os.stat(n, dir_fd=dir_fd, follow_symlinks=False).st_mode):
+                    os.unlink(n, dir_fd=dir_fd)
 
 
 def _is_empty_tree(out: Path) -> bool:
@@ -330,8 +357,8 @@ def write_tree(out: str | Path, files: dict[str, str], secrets: Iterable[str] = 
         except OSError as exc:
             raise ToolError(f"cannot create the output directory: {exc.strerror}", source=str(out_arg)) from None
     try:
-        with _locked(out, lock_timeout):
-            return _merge(out, files, secrets, run, force, created)
+        with _locked(out, lock_timeout) as out_fd:
+            return _merge(out, out_fd, files, secrets, run, force)
     except OSError as exc:  # disk full, permissions, ...: one line naming the file, not a traceback
         _remove_dirs(created)
         raise ToolError(f"cannot write the output ({exc.strerror or exc}); the previous output is unchanged "
@@ -348,8 +375,8 @@ def _remove_dirs(created: list[Path]) -> None:
             os.rmdir(p)
 
 
-def _merge(out: Path, files: dict[str, str], secrets: list[str], run: OutputRun, force: bool,
-           created_out: list[Path]) -> WriteResult:
+def _merge(out: Path, out_fd: int, files: dict[str, str], secrets: list[str], run: OutputRun,
+           force: bool) -> WriteResult:
     manifest = _read_manifest(out)
     if manifest is None and not force and not _is_empty_tree(out):
         raise ToolError("refusing to write: the output directory is not empty and tf2kro did not write it (no "
@@ -387,7 +414,6 @@ def _merge(out: Path, files: dict[str, str], secrets: list[str], run: OutputRun,
     for rel in stale:
         _check_on_disk(out, rel)
 
-    mode = 0o666 & ~_umask()
     entries = {rel: e for rel, e in manifest.items() if rel not in new and rel not in stale}
     to_write: list[tuple[str, bytes]] = []
     for rel in sorted(new):
@@ -420,47 +446,49 @@ def _merge(out: Path, files: dict[str, str], secrets: list[str], run: OutputRun,
         to_remove.append(rel)
 
     # write every new file next to its target, then swap them in; a failure before the swap changes nothing
-    temps: list[tuple[Path, Path]] = []
-    created: list[Path] = []
-    swept: set[Path] = set()
+    dirs = _Dirs(out, out_fd)
+    temps: list[tuple[int, str, str]] = []  # (dir fd, temp name, final name)
+    swept: set[int] = set()
+    failed = True
     try:
-        for rel, data in to_write:
+        try:
+            for rel, data in [*to_write, (MANIFEST, _dump_manifest(entries))]:
+                parent, _, name = rel.rpartition("/")
+                dfd = dirs.open(parent)
+                if dfd not in swept:
+                    _sweep_temps(dfd)
+                    swept.add(dfd)
+                temps.append((dfd, _write_temp(dfd, name, data), name))
+        except BaseException:
+            for dfd, tmp, _ in temps:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp, dir_fd=dfd)
+            raise
+        for dfd, tmp, name in temps[:-1]:
+            os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
+        failed = False
+        for rel in to_remove:
             parent, _, name = rel.rpartition("/")
-            d = _mkdirs(out, parent, created)
-            if d not in swept:
-                _sweep_temps(d)
-                swept.add(d)
-            temps.append((_write_temp(d, name, data, mode), out / rel))
-        mdir = _mkdirs(out, MANIFEST_DIR, created)
-        _sweep_temps(mdir)
-        manifest_tmp = _write_temp(mdir, "manifest.json", _dump_manifest(entries), mode)
-        temps.append((manifest_tmp, out / MANIFEST))
-    except BaseException:
-        for tmp, _ in temps:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        for d in reversed(created):
-            with contextlib.suppress(OSError):
-                os.rmdir(d)
-        raise
-    for tmp, target in temps[:-1]:
-        os.replace(tmp, target)
-    for rel in to_remove:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(out / rel)
-        _prune(out, rel)
-    os.replace(*temps[-1])  # the manifest last: it only ever lists files that are there
+            try:
+                os.unlink(name, dir_fd=dirs.open(parent, create=False))
+            except FileNotFoundError:
+                continue
+            _prune(dirs, parent)
+        dfd, tmp, name = temps[-1]
+        os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)  # the manifest last: it only lists files that are there
+    finally:
+        dirs.close(failed)
     res.written = [rel for rel, _ in to_write]
     res.removed = to_remove
     return res
 
 
-def _prune(out: Path, rel: str) -> None:
+def _prune(dirs: _Dirs, rel_dir: str) -> None:
     """Remove directories a removed file leaves empty (never one with anything else in it)."""
-    parts = rel.split("/")[:-1]
-    while parts:
+    while rel_dir:
+        parent, _, name = rel_dir.rpartition("/")
         try:
-            os.rmdir(out.joinpath(*parts))
+            os.rmdir(name, dir_fd=dirs.open(parent, create=False))
         except OSError:
             return
-        parts.pop()
+        rel_dir = parent
