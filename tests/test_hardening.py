@@ -372,52 +372,52 @@ def test_generated_estate_with_planted_keys_has_no_secrets(tmp_path: Path) -> No
 # ---------------------------------------------------------------------------------------------- interrupted write
 @pytest.mark.parametrize("exc", [RuntimeError("disk full"), KeyboardInterrupt()])
 def test_interrupted_write_keeps_previous_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> None:
+    import converter.emit.writer as writer
+
     res, out = _convert(tmp_path, SAMPLE_STATE.read_text())
     assert res.exit_code == 0, res.output
     before = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert len(before) > 5
 
-    real_write = Path.write_text
+    real_write = writer._write_temp
     calls = {"n": 0}
 
-    def failing_write(self: Path, *a: Any, **kw: Any) -> int:
-        if ".out.tmp-" in str(self):
-            calls["n"] += 1
-            if calls["n"] == 4:  # a few files in: the tree is half written
-                raise exc
-        return real_write(self, *a, **kw)
+    def failing_write(*a: Any, **kw: Any) -> Path:
+        calls["n"] += 1
+        if calls["n"] == 4:  # a few files in: the new tree is half written
+            raise exc
+        return real_write(*a, **kw)
 
-    monkeypatch.setattr(Path, "write_text", failing_write)
+    monkeypatch.setattr(writer, "_write_temp", failing_write)
     from converter.commands.convert import render_tree
-    from converter.emit.writer import write_tree
 
     estate = load_estate(SAMPLE_STATE)
     files = render_tree(estate, EmitOptions(env="changed"))
     with pytest.raises(type(exc)):
-        write_tree(out, files, estate.secrets())
+        writer.write_tree(out, files, estate.secrets())
     monkeypatch.undo()
     assert calls["n"] == 4
     after = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    assert after == before, "the previous output was modified by an interrupted run"
+    assert after == before, "the previous output was modified by an interrupted run (or temp files were left)"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")) == []
 
 
 def test_interrupted_first_write_creates_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import converter.emit.writer as writer
     from converter.commands.convert import render_tree
-    from converter.emit.writer import write_tree
 
-    real_write = Path.write_text
+    real_write = writer._write_temp
 
-    def failing_write(self: Path, *a: Any, **kw: Any) -> int:
-        if ".out.tmp-" in str(self) and self.name == "instance.yaml":
+    def failing_write(directory: Path, name: str, *a: Any, **kw: Any) -> Path:
+        if name == "instance.yaml":
             raise OSError(28, "No space left on device")
-        return real_write(self, *a, **kw)
+        return real_write(directory, name, *a, **kw)
 
     estate = load_estate(SAMPLE_STATE)
     files = render_tree(estate, EmitOptions())
-    monkeypatch.setattr(Path, "write_text", failing_write)
-    with pytest.raises(OSError):
-        write_tree(tmp_path / "out", files, estate.secrets())
+    monkeypatch.setattr(writer, "_write_temp", failing_write)
+    with pytest.raises(ToolError, match="No space left on device"):
+        writer.write_tree(tmp_path / "out" / "nested", files, estate.secrets())
     monkeypatch.undo()
     assert list(tmp_path.iterdir()) == []
 

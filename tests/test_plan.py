@@ -118,14 +118,14 @@ def test_plan_handoff_equals_adoption(state_path, tmp_path):
     for inst in estate.state.managed:
         by_cfg.setdefault(config_address(inst.address), set()).add(inst.address)
     in_state = {i.address for i in estate.state.managed}
-    plan = json.loads((out / "plan.json").read_text())
+    plan = json.loads((out / "environments/test/plan.json").read_text())
     assert plan["format"] == "tf2kro.plan/v1"
     assert [p["phase"] for p in plan["phases"]] == [p for p in estate.graph.phase_order
                                                    if any(c.phase == p for c in conv.values())]
     seen: set[str] = set()
     for ph in plan["phases"]:
         d = ph["dir"]
-        tf = out / "terraform" / d
+        tf = out / "terraform" / "test" / d
         removed_text = (tf / "removed.tf").read_text()
         imports_text = (tf / "rollback-imports.tf").read_text()
         removed = [_trav(b["from"]) for b in hcl2.loads(removed_text).get("removed", [])]
@@ -170,7 +170,7 @@ def test_plan_handoff_equals_adoption(state_path, tmp_path):
         # removed blocks only where every instance of the config address is handed over in this phase
         for cfg in removed:
             assert by_cfg[cfg] <= handoff_set
-        pr = (out / "prs" / f"{d}.md").read_text()
+        pr = (out / "prs" / "test" / f"{d}.md").read_text()
         assert f"# tf2kro: adopt `{ph['phase']}`" in pr
     # nothing orphaned: every mapped/folded instance is handed over exactly once; unsupported ones never
     handed = {a for a, c in conv.items() if c.status.value != "unsupported"}
@@ -198,12 +198,12 @@ def test_pr_body_sections_and_counts(tmp_path):
     assert _run(*args).exit_code == 0
     estate = load_estate(state, hcl)
     rep = report(estate.result, estate.graph)
-    plan = json.loads((out / "plan.json").read_text())
+    plan = json.loads((out / "environments/main/plan.json").read_text())
     for ph in plan["phases"]:
         rows = [r for r in rep["resources"] if r["phase"] == ph["phase"]]
         expect = {s: sum(1 for r in rows if r["status"] == s) for s in ("mapped", "folded", "unsupported")}
         assert ph["counts"] == expect
-        pr = (out / "prs" / f"{ph['dir']}.md").read_text()
+        pr = (out / "prs" / "main" / f"{ph['dir']}.md").read_text()
         m = re.search(r"\*\*(\d+) mapped · (\d+) folded · (\d+) unsupported · ([^*]+)\*\*", pr)
         assert m, pr[:500]
         assert (int(m.group(1)), int(m.group(2)), int(m.group(3))) == (expect["mapped"], expect["folded"], expect["unsupported"])
@@ -227,7 +227,8 @@ def test_pr_body_sections_and_counts(tmp_path):
         assert "ec2-controller" in pr or ph["phase"] != "network"
     codeowners = (out / "CODEOWNERS").read_text()
     assert "/environments/main/01-network/ @acme/net" in codeowners
-    assert (out / "README.md").read_text().startswith("# Migration plan")
+    assert (out / "README.md").read_text().startswith("# Migration plans")
+    assert (out / "environments/main/README.md").read_text().startswith("# Migration plan: Terraform → ACK (env `main`)")
 
 
 def test_sample_db_password_becomes_external_secret(tmp_path):
@@ -252,7 +253,7 @@ def test_sample_db_password_becomes_external_secret(tmp_path):
     assert es[0]["spec"]["data"][0]["remoteRef"]["key"].startswith("staging/")
     store = yaml.safe_load((out / "environments/staging/00-prerequisites/cluster-secret-store.yaml").read_text())
     assert store["spec"]["provider"]["aws"]["auth"]["jwt"]["serviceAccountRef"]["namespace"] == "external-secrets"
-    pr = next(f.read_text() for f in (out / "prs").glob("*.md") if "## Secrets" in f.read_text())
+    pr = next(f.read_text() for f in (out / "prs" / "staging").glob("*.md") if "## Secrets" in f.read_text())
     assert es[0]["spec"]["data"][0]["remoteRef"]["key"] in pr and "masterUserPassword" in pr
 
 
@@ -278,10 +279,10 @@ def test_partly_unsupported_config_address_goes_to_state_rm(tmp_path):
         pytest.skip(f"aws_ec2_tag fold changed: {statuses}")
     out = tmp_path / "plan"
     assert _run("plan", "--state", st, "--out", out).exit_code == 0
-    removed = hcl2.loads((out / "terraform/01-network/removed.tf").read_text()).get("removed", [])
+    removed = hcl2.loads((out / "terraform/main/01-network/removed.tf").read_text()).get("removed", [])
     assert [_trav(b["from"]) for b in removed] == ["aws_vpc.this"]
-    assert _state_rm_addresses((out / "terraform/01-network/state-rm.sh").read_text()) == ['aws_ec2_tag.t["mine"]']
-    pr = (out / "prs/01-network.md").read_text()
+    assert _state_rm_addresses((out / "terraform/main/01-network/state-rm.sh").read_text()) == ['aws_ec2_tag.t["mine"]']
+    pr = (out / "prs/main/01-network.md").read_text()
     assert "state-rm" in pr and "stay in Terraform" in pr
 
 
@@ -310,7 +311,7 @@ def test_plan_status_from_kubectl_json(tmp_path):
     st = _status_estate(tmp_path)
     out = tmp_path / "plan"
     assert _run("plan", "--state", st, "--out", out).exit_code == 0
-    plan = json.loads((out / "plan.json").read_text())
+    plan = json.loads((out / "environments/main/plan.json").read_text())
     objs = [(it["kind"], it["name"]) for it in plan["phases"][0]["items"] if it["status"] == "mapped"]
     assert len(objs) == 3
 
@@ -377,8 +378,8 @@ def test_plan_live_capture_counts_adoption_would_change(tmp_path):
     out = tmp_path / "plan"
     res = _run("plan", "--state", st, "--out", out, "--live", cap)
     assert res.exit_code == 0, res.output
-    plan = json.loads((out / "plan.json").read_text())
+    plan = json.loads((out / "environments/main/plan.json").read_text())
     n = plan["phases"][0]["adoption_would_change"]
     assert n >= 1
-    pr = (out / "prs/01-network.md").read_text()
+    pr = (out / "prs/main/01-network.md").read_text()
     assert f"{n} adoption-would-change" in pr and "**blocking**" in pr and "instanceTenancy" in pr

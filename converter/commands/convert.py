@@ -7,8 +7,9 @@ import json
 import click
 
 from converter.commands.common import PHASES, estate_options, open_estate
+from converter.commands.output import force_option, write_output
 from converter.emit.kro import EmitOptions, emit_phases, plain_objects, region_unknown, report, to_json
-from converter.emit.writer import dump_yaml, write_tree
+from converter.emit.writer import OutputRun, dump_yaml
 from converter.gcpause import gc_paused
 from converter.model import Status
 from converter.pipeline import Estate
@@ -29,28 +30,54 @@ def render_tree(estate: Estate, opts: EmitOptions) -> dict[str, str]:
             "resources": ["rgd.yaml", "instance.yaml"],
         }])
         files[f"{base}/review/ack-objects.yaml"] = dump_yaml(plain_objects(estate.result, opts, po.phase, estate.graph))
-    files["kustomization.yaml"] = dump_yaml([{
-        "apiVersion": "kustomize.config.k8s.io/v1beta1",
-        "kind": "Kustomization",
-        "resources": [po.phase for po in phases],
-    }])
+    files["kustomization.yaml"] = _root_kustomization([po.phase for po in phases])
     files["report.json"] = to_json(report(estate.result, estate.graph))
     return files
 
 
+def _root_kustomization(phases: list[str]) -> str:
+    return dump_yaml([{
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": phases,
+    }])
+
+
+def convert_output_run(phase: str) -> OutputRun:
+    """A `convert --phase P` run owns P's directory; `all` owns every phase directory. The root kustomization.yaml
+    is regenerated from the phase directories present after the merge, so phase runs into one --out add up;
+    report.json always describes the whole estate of the latest run."""
+    def scope_of(rel: str) -> str:
+        return f"convert:{rel.split('/', 1)[0]}" if "/" in rel else "convert:index"
+
+    def replaces(scope: str) -> bool:
+        return scope == f"convert:{phase}" if phase != "all" else scope.startswith("convert:")
+
+    def index(paths: list[str], read) -> dict[str, str]:
+        present = {p.split("/", 1)[0] for p in paths if p.endswith("/kustomization.yaml") and p.count("/") == 1}
+        order = {p: i for i, p in enumerate(PHASES)}
+        return {"kustomization.yaml": _root_kustomization(sorted(present, key=lambda p: (order.get(p, len(order)), p)))}
+
+    return OutputRun(command="convert" + ("" if phase == "all" else f" --phase {phase}"), scope_of=scope_of,
+                     replaces=replaces, index=index, index_scope="convert:index")
+
+
 @click.command()
 @estate_options
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output directory (replaced atomically).")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Output directory: only files tf2kro wrote there are replaced (.tf2kro/manifest.json).")
+@force_option
 @click.option("--phase", type=click.Choice(PHASES + ("all",)), default="all", show_default=True)
 @click.option("--env", default="main", show_default=True, help="Environment name: names the RGD kinds and instances.")
 @click.option("--namespace", default="infrastructure", show_default=True, help="Namespace of the kro instances and ACK objects.")
 @click.option("--read-only", is_flag=True, help='Add services.k8s.aws/read-only: "true" (the dry-run stage: ACK adopts, writes nothing).')
-def convert(state_path, hcl_dir, var_files, region, out_dir, phase, env, namespace, read_only):
+def convert(state_path, hcl_dir, var_files, region, out_dir, force, phase, env, namespace, read_only):
     """Write kro RGDs + instances (per phase) whose ACK objects adopt the resources in the state."""
     estate = open_estate(state_path, hcl_dir, var_files, region)
     opts = EmitOptions(env=env, namespace=namespace, read_only=read_only, phases=None if phase == "all" else (phase,))
     files = render_tree(estate, opts)
-    write_tree(out_dir, files, estate.secrets())
+    write_output(out_dir, files, estate.secrets(), run=convert_output_run(phase), force=force,
+                 inputs=(state_path, hcl_dir, *var_files))
     c = estate.result.counts()
     click.echo(f"wrote {len(files)} files to {out_dir}: {c['mapped']} mapped, {c['folded']} folded, {c['unsupported']} unsupported")
     if region_unknown(estate.result):

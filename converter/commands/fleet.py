@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from converter.commands.output import FORCE_HELP
 from converter.model import ToolError
 
 
@@ -47,22 +48,27 @@ def leak_needles(estate) -> list[str]:
 
 @click.group(invoke_without_command=True)
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), help="Fleet file (fleet.yaml).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output directory (replaced atomically).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Output directory: only files tf2kro wrote there are replaced (.tf2kro/manifest.json).")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 @click.pass_context
-def fleet(ctx, config_path, out_dir):
+def fleet(ctx, config_path, out_dir, force):
     """Render ArgoCD, Flagger, External Secrets and Gatekeeper manifests for a fleet file."""
     if ctx.invoked_subcommand is not None:
         return
     if not config_path or not out_dir:
         raise click.UsageError("tf2kro fleet needs --config FILE and --out DIR (or a subcommand: init, upgrade)")
-    from converter.emit.writer import write_tree
+    from converter.commands.output import write_output
+    from converter.emit.writer import OutputRun
     from converter.fleet.config import load_fleet
     from converter.fleet.render import kind_counts, render_fleet
 
     fl = load_fleet(config_path)
     estate = _estate_for(fl)
     files = render_fleet(fl, estate)
-    write_tree(out_dir, files, leak_needles(estate))
+    write_output(out_dir, files, leak_needles(estate), force=force,
+                 run=OutputRun(command="fleet", scope_of=lambda rel: "fleet", replaces=lambda scope: scope == "fleet"),
+                 inputs=(config_path, fl.state_path(), fl.hcl_path()))
     counts = kind_counts(files)
     click.echo(f"wrote {len(files)} files to {out_dir}: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
 
@@ -115,7 +121,9 @@ def init(state_path, hcl_dir, out_path, repo_url, progressive):
 @click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--cluster", required=True, help="Cluster (fleet file name) to upgrade.")
 @click.option("--to", "to_version", required=True, help="Target Kubernetes version, e.g. 1.31.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Output directory: only files tf2kro wrote there are replaced (.tf2kro/manifest.json).")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 @click.option("--addon-versions", type=click.Path(exists=True, dir_okay=False),
               help="Captured `aws eks describe-addon-versions` JSON (otherwise the API is called, read-only).")
 @click.option("--state", "state_path", type=click.Path(exists=True, dir_okay=False),
@@ -124,9 +132,10 @@ def init(state_path, hcl_dir, out_path, repo_url, progressive):
 @click.option("--env", "env_name", default=None, help="--env used for `tf2kro convert` (default: the cluster's env).")
 @click.option("--region", default=None, help="Region for the EKS API (default: the cluster's).")
 @click.option("--endpoint-url", default=None, help="Custom EKS endpoint (tests, VPC endpoints).")
-def upgrade(config_path, cluster, to_version, out_dir, addon_versions, state_path, hcl_dir, env_name, region, endpoint_url):
+def upgrade(config_path, cluster, to_version, out_dir, force, addon_versions, state_path, hcl_dir, env_name, region, endpoint_url):
     """Plan a blue/green EKS upgrade as ordered PR-sized step directories, each with its gate."""
-    from converter.emit.writer import write_tree
+    from converter.commands.output import write_output
+    from converter.emit.writer import OutputRun
     from converter.fleet.config import load_fleet
     from converter.fleet.upgrade import fetch_addon_versions, load_addon_versions, plan_upgrade
 
@@ -144,7 +153,10 @@ def upgrade(config_path, cluster, to_version, out_dir, addon_versions, state_pat
                         if i.type == "aws_eks_addon" and i.attributes.get("cluster_name") == cluster})
         describe = fetch_addon_versions(to_version, names, region or blue.region, endpoint_url)
     files, summary = plan_upgrade(fl, estate, cluster, to_version, describe, env_name)
-    write_tree(out_dir, files, leak_needles(estate))
+    write_output(out_dir, files, leak_needles(estate), force=force,
+                 run=OutputRun(command="fleet upgrade", scope_of=lambda rel: "fleet-upgrade",
+                               replaces=lambda scope: scope == "fleet-upgrade"),
+                 inputs=(config_path, state_path or fl.state_path(), hcl_dir or fl.hcl_path(), addon_versions))
     click.echo(f"wrote {len(summary['steps'])} steps to {out_dir}: "
                + ", ".join(s["dir"] for s in summary["steps"]))
     for name, v in sorted(summary["addons"].items()):

@@ -12,6 +12,7 @@ import sys
 import click
 
 from converter.commands.common import PHASES, estate_options, open_estate
+from converter.commands.output import force_option
 from converter.model import ToolError
 
 
@@ -30,7 +31,9 @@ def _owners(values: tuple[str, ...]) -> dict[str, str]:
 @click.command()
 @estate_options
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Plan directory (replaced atomically; --status reads plan.json from it).")
+              help="Plan directory: environments/ENV, terraform/ENV, prs/ENV of this --env are replaced, other "
+                   "environments and files tf2kro did not write are kept (--status reads environments/ENV/plan.json).")
+@force_option
 @click.option("--env", default="main", show_default=True, help="Environment name (directories, RGD kinds, secret names).")
 @click.option("--namespace", default="infrastructure", show_default=True, help="Namespace of the kro instances and ACK objects.")
 @click.option("--live", "live_file", type=click.Path(exists=True, dir_okay=False),
@@ -47,7 +50,7 @@ def _owners(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--phase", "phases", multiple=True, type=click.Choice(PHASES), help="With --status: only these phases.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="With --status: output format.")
-def plan(state_path, hcl_dir, var_files, region, out_dir, env, namespace, live_file, owners, secret_store_sa, status,
+def plan(state_path, hcl_dir, var_files, region, out_dir, force, env, namespace, live_file, owners, secret_store_sa, status,
          kubectl_json, state_list, phases, fmt):
     """Write the migration plan: per phase, read-only adoption → read-write → Terraform handoff → rollback material."""
     if status:
@@ -55,7 +58,7 @@ def plan(state_path, hcl_dir, var_files, region, out_dir, env, namespace, live_f
 
         if not kubectl_json:
             raise ToolError("--status needs at least one --kubectl-json FILE (kubectl get <kinds> -A -o json)")
-        doc = load_plan(out_dir)
+        doc = load_plan(out_dir, env)
         objs = load_kubectl(kubectl_json)
         sl = None
         if state_list:
@@ -65,8 +68,9 @@ def plan(state_path, hcl_dir, var_files, region, out_dir, env, namespace, live_f
         click.echo(status_json(statuses) if fmt == "json" else render_status(statuses), nl=False)
         sys.exit(0 if statuses and all(s.done for s in statuses) else 1)
 
-    from converter.emit.writer import write_tree
+    from converter.commands.output import write_output
     from converter.plan import make_plan
+    from converter.plan.render import plan_output_run
 
     if "/" not in secret_store_sa:
         raise ToolError(f"--secret-store-sa expects NAMESPACE/NAME, got {secret_store_sa!r}")
@@ -75,7 +79,8 @@ def plan(state_path, hcl_dir, var_files, region, out_dir, env, namespace, live_f
                              hcl_dir=hcl_dir, sa=tuple(secret_store_sa.split("/", 1)))
     if any(pp.secrets for pp in plan_.phases) and not plan_.region:
         raise ToolError("the plan needs a ClusterSecretStore region and none is in the state's ARNs: pass --region")
-    write_tree(out_dir, files, estate.secrets())
+    write_output(out_dir, files, estate.secrets(), run=plan_output_run(env), force=force,
+                 inputs=(state_path, hcl_dir, *var_files, live_file))
     c = plan_.counts
     click.echo(f"wrote {len(files)} files to {out_dir}: {len(plan_.phases)} phases "
                f"({', '.join(p.dirname for p in plan_.phases)}); {c['mapped']} mapped, {c['folded']} folded, "
@@ -83,4 +88,4 @@ def plan(state_path, hcl_dir, var_files, region, out_dir, env, namespace, live_f
     for pp in plan_.phases:
         blocking = [f for f in pp.findings if f.severity == "blocking"]
         if blocking:
-            click.echo(f"note: {pp.dirname}: {len(blocking)} blocking finding(s) — see prs/{pp.dirname}.md", err=True)
+            click.echo(f"note: {pp.dirname}: {len(blocking)} blocking finding(s) — see prs/{env}/{pp.dirname}.md", err=True)

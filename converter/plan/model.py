@@ -355,20 +355,20 @@ def _steps(pp: PhasePlan, env: str, namespace: str) -> list[dict[str, Any]]:
     base = f"environments/{env}/{pp.dirname}"
     n = len(pp.mapped)
     kinds = ",".join(sorted({f"{plural(it.kind or '')}.{(it.api_version or '').split('/')[0]}" for it in pp.mapped}))
-    tfdir = f"terraform/{pp.dirname}"
+    tfdir = f"terraform/{env}/{pp.dirname}"
     return [
         {"id": "read-only", "title": "Adopt read-only",
          "do": f"sync {base}/read-only (every object: adoption-policy adopt, read-only \"true\", deletion-policy retain)",
          "exit_check": f"all {n} objects ACK.ResourceSynced=True and annotated services.k8s.aws/adopted: \"true\"; "
                        "no 'desired resource state has changed' line in the controller logs",
          "commands": [f"kubectl get {kinds} -n {namespace} -o json > {pp.dirname}.json" if kinds else "",
-                      f"tf2kro plan --status --out <plan dir> --phase {pp.phase} --kubectl-json {pp.dirname}.json",
+                      f"tf2kro plan --status --out <plan dir> --env {env} --phase {pp.phase} --kubectl-json {pp.dirname}.json",
                       "kubectl -n ack-system logs deploy/<controller> --since=1h | grep -c 'desired resource state has changed'  # must be 0"]},
         {"id": "adopt", "title": "Take read-only off",
          "do": f"point the phase at {base}/adopt (same objects, no read-only annotation)",
          "exit_check": f"all {n} objects still adopted + synced, none read-only; no 'desired resource state has changed' "
                        "log lines and no CloudTrail write events from the controller role",
-         "commands": [f"tf2kro plan --status --out <plan dir> --phase {pp.phase} --kubectl-json {pp.dirname}.json"]},
+         "commands": [f"tf2kro plan --status --out <plan dir> --env {env} --phase {pp.phase} --kubectl-json {pp.dirname}.json"]},
         {"id": "handoff", "title": "Hand over from Terraform",
          "do": f"copy {tfdir}/removed.tf into the Terraform root and delete the resource blocks it names; run "
                f"{tfdir}/state-rm.sh; terraform plan must show only 'will no longer be managed' (0 to add/change/destroy); "

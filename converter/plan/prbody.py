@@ -61,7 +61,7 @@ def _steps_table(pp: PhasePlan, plan: Plan) -> str:
     imports = sum(1 for it in pp.handed_over if it.import_id is not None)
     manual = sum(1 for it in pp.handed_over if it.import_id is None)
     base = f"environments/{plan.env}/{pp.dirname}"
-    tf = f"terraform/{pp.dirname}"
+    tf = f"terraform/{plan.env}/{pp.dirname}"
     rows = [
         ("1", f"Adopt **read-only**: sync `{base}/read-only`",
          f"all {len(pp.mapped)} objects `ACK.ResourceSynced=True` and annotated `services.k8s.aws/adopted: \"true\"`; "
@@ -80,7 +80,7 @@ def _steps_table(pp: PhasePlan, plan: Plan) -> str:
     check = next((c for c in pp.steps[0]["commands"] if c.startswith("kubectl get")), "") if pp.steps else ""
     if check:
         lines += ["", "Check steps 1–2 (exit 0 = done):", "", "```sh", check,
-                  f"tf2kro plan --status --out <plan dir> --phase {pp.phase} --kubectl-json {pp.dirname}.json", "```"]
+                  f"tf2kro plan --status --out <plan dir> --env {plan.env} --phase {pp.phase} --kubectl-json {pp.dirname}.json", "```"]
     return "\n".join(lines) + "\n"
 
 
@@ -212,7 +212,7 @@ def _rollback(pp: PhasePlan, plan: Plan) -> str:
         "2. Check every object carries `services.k8s.aws/deletion-policy: retain` (rendered on all of them).\n"
         f"3. Remove the phase from ArgoCD, then `kubectl delete {kind.lower()} {_dns(plan.env)}-{pp.phase} -n {plan.namespace}` "
         "— kro deletes the child CRs, ACK removes its finalizers only; AWS is untouched.\n"
-        f"4. `git revert` the HCL removal, copy `terraform/{pp.dirname}/rollback-imports.tf` into the root, "
+        f"4. `git revert` the HCL removal, copy `terraform/{plan.env}/{pp.dirname}/rollback-imports.tf` into the root, "
         "`terraform plan` (imports only) → `terraform apply` → `terraform plan -detailed-exitcode` returns 0.\n"
     )
 

@@ -4,11 +4,15 @@
     environments/<env>/<NN-phase>/read-only/      step 1: RGD + instance, every object read-only
     environments/<env>/<NN-phase>/adopt/          step 2: the same without read-only
     environments/<env>/<NN-phase>/secrets/        ExternalSecrets (referenced by both kustomizations)
-    terraform/<NN-phase>/removed.tf               step 3: removed {} blocks (Terraform ≥ 1.7)
-    terraform/<NN-phase>/state-rm.sh              step 3: exact instances a removed block cannot express
-    terraform/<NN-phase>/rollback-imports.tf      step 4: import {} blocks (Terraform ≥ 1.5)
-    prs/<NN-phase>.md                             PR body per phase
-    CODEOWNERS, plan.json, README.md
+    environments/<env>/plan.json, README.md       the plan of this environment (plan --status --env reads it)
+    terraform/<env>/<NN-phase>/removed.tf         step 3: removed {} blocks (Terraform ≥ 1.7)
+    terraform/<env>/<NN-phase>/state-rm.sh        step 3: exact instances a removed block cannot express
+    terraform/<env>/<NN-phase>/rollback-imports.tf step 4: import {} blocks (Terraform ≥ 1.5)
+    prs/<env>/<NN-phase>.md                       PR body per phase
+    CODEOWNERS, README.md                         index of every environment in the tree (regenerated on each run)
+
+Everything of one environment lives under a directory named after it, so `plan --env dev` and `plan --env prod`
+into one --out merge (each run replaces only its environment; see `plan_output_run`).
 """
 
 from __future__ import annotations
@@ -126,12 +130,68 @@ def external_secrets(pp: PhasePlan, plan: Plan) -> list[dict[str, Any]]:
     return out
 
 
-def codeowners(plan: Plan) -> str:
+def codeowners(plans: list[dict[str, Any]]) -> str:
+    """CODEOWNERS for every environment in the tree, from their plan.json documents (sorted by env)."""
     lines = ["# tf2kro plan: owners per phase directory (--owners PHASE=@team)"]
-    for pp in plan.phases:
-        lines.append(f"/environments/{plan.env}/{pp.dirname}/ {pp.owners}")
-        lines.append(f"/terraform/{pp.dirname}/ {pp.owners}")
+    for doc in plans:
+        for ph in doc["phases"]:
+            lines.append(f"/environments/{doc['env']}/{ph['dir']}/ {ph['owners']}")
+            lines.append(f"/terraform/{doc['env']}/{ph['dir']}/ {ph['owners']}")
     return "\n".join(lines) + "\n"
+
+
+def index_readme(plans: list[dict[str, Any]]) -> str:
+    rows = ["| env | namespace | phases | state | plan |", "|---|---|---|---|---|"]
+    for doc in plans:
+        env = doc["env"]
+        rows.append(f"| `{env}` | `{doc.get('namespace')}` | {', '.join(ph['dir'] for ph in doc['phases'])} | "
+                    f"`{doc['state'].get('path')}` (serial {doc['state'].get('serial')}) | "
+                    f"[environments/{env}/README.md](environments/{env}/README.md) |")
+    return f"""# Migration plans: Terraform → ACK
+
+One plan per environment (`tf2kro plan --env ENV --out <this dir>`; each run replaces only its environment's
+`environments/ENV/`, `terraform/ENV/` and `prs/ENV/`). This index and `CODEOWNERS` are regenerated on every run.
+
+{chr(10).join(rows)}
+"""
+
+
+PLAN_TREES = ("environments", "terraform", "prs")
+
+
+def plan_output_run(env: str):
+    """Ownership of a `plan --env ENV` run in a shared --out: its environment's directories, plus the index."""
+    from converter.emit.writer import OutputRun
+
+    def scope_of(rel: str) -> str:
+        parts = rel.split("/")
+        return f"plan:{parts[1]}" if len(parts) > 2 and parts[0] in PLAN_TREES else "plan:index"
+
+    def index(paths: list[str], read) -> dict[str, str]:
+        import json
+
+        from converter.model import ToolError
+
+        docs = []
+        for rel in paths:
+            parts = rel.split("/")
+            if len(parts) == 3 and parts[0] == "environments" and parts[2] == "plan.json":
+                try:
+                    doc = json.loads(read(rel))
+                    ok = (isinstance(doc, dict) and isinstance(doc.get("env"), str) and isinstance(doc.get("state"), dict)
+                          and isinstance(doc.get("phases"), list)
+                          and all(isinstance(ph, dict) and {"dir", "owners"} <= ph.keys() for ph in doc["phases"]))
+                except ValueError:
+                    ok = False
+                if not ok:
+                    raise ToolError("cannot index the plan of another environment (not a tf2kro plan.json); "
+                                    "re-run its `tf2kro plan --env` or remove its files", source=rel)
+                docs.append(doc)
+        docs.sort(key=lambda d: d["env"])
+        return {"CODEOWNERS": codeowners(docs), "README.md": index_readme(docs)}
+
+    return OutputRun(command=f"plan --env {env}", scope_of=scope_of, replaces=lambda scope: scope == f"plan:{env}",
+                     index=index, index_scope="plan:index")
 
 
 def readme(plan: Plan) -> str:
@@ -140,7 +200,8 @@ def readme(plan: Plan) -> str:
     for pp in plan.phases:
         c = pp.counts()
         rows.append(f"| {pp.number} | {pp.phase} | {c['mapped']} | {c['folded']} | {c['unsupported']} | "
-                    f"{len(pp.removed_addresses)} | {len(pp.state_rm_addresses)} | {pp.owners} | [prs/{pp.dirname}.md](prs/{pp.dirname}.md) |")
+                    f"{len(pp.removed_addresses)} | {len(pp.state_rm_addresses)} | {pp.owners} | "
+                    f"[prs/{plan.env}/{pp.dirname}.md](../../prs/{plan.env}/{pp.dirname}.md) |")
     findings = "\n".join(f"- **{f['kind']}**: {f['message']}" for f in plan.findings) or "None."
     return f"""# Migration plan: Terraform → ACK (env `{plan.env}`)
 
@@ -155,12 +216,12 @@ Phases run strictly in this order, one PR each; phase N+1 starts only after phas
    `ACK.ResourceSynced=True` and `services.k8s.aws/adopted: "true"`; no `desired resource state has changed` in the
    controller logs (a line there is the diff ACK *would* write: fix it before going on).
 2. **Take read-only off** — switch the Application's path to `.../adopt/`. Exit: still adopted + synced, no writes.
-3. **Hand over from Terraform** — `terraform/<NN-phase>/removed.tf` (and delete the resource blocks it names) +
+3. **Hand over from Terraform** — `terraform/{plan.env}/<NN-phase>/removed.tf` (and delete the resource blocks it names) +
    `state-rm.sh`; `terraform apply` forgets them. Exit: `terraform plan -detailed-exitcode` returns 0.
-4. **Rollback material** — `terraform/<NN-phase>/rollback-imports.tf`; deleting the kro instance only removes ACK
+4. **Rollback material** — `terraform/{plan.env}/<NN-phase>/rollback-imports.tf`; deleting the kro instance only removes ACK
    finalizers (deletion-policy retain), never the AWS resources.
 
-Check progress: `kubectl get <kinds> -A -o json > live.json && tf2kro plan --status --out <this dir> --kubectl-json live.json`.
+Check progress: `kubectl get <kinds> -A -o json > live.json && tf2kro plan --status --out <plan dir> --env {plan.env} --kubectl-json live.json`.
 
 ## Graph findings (whole estate)
 
@@ -192,13 +253,15 @@ def render_plan_tree(estate: Estate, plan: Plan, ro: dict[str, PhaseOutput], rw:
             files[f"{base}/{sub}/rgd.yaml"] = dump_yaml([po.rgd])
             files[f"{base}/{sub}/instance.yaml"] = dump_yaml([po.instance])
             files[f"{base}/{sub}/kustomization.yaml"] = _kustomization(["rgd.yaml", "instance.yaml"] + extra)
-        tf = f"terraform/{pp.dirname}"
+        tf = f"terraform/{env}/{pp.dirname}"
         files[f"{tf}/removed.tf"] = removed_tf(pp, plan)
         files[f"{tf}/rollback-imports.tf"] = rollback_tf(pp, plan)
         files[f"{tf}/state-rm.sh"] = state_rm_sh(pp, plan)
         for name, text in render_pr(plan, pp, estate.graph).items():
-            files[f"prs/{name}"] = text
-    files["CODEOWNERS"] = codeowners(plan)
-    files["plan.json"] = plan.to_json()
-    files["README.md"] = readme(plan)
+            files[f"prs/{env}/{name}"] = text
+    files[f"environments/{env}/plan.json"] = plan.to_json()
+    files[f"environments/{env}/README.md"] = readme(plan)
+    plans = [plan.to_dict()]
+    files["CODEOWNERS"] = codeowners(plans)  # the index of this env alone; plan_output_run merges every env's
+    files["README.md"] = index_readme(plans)
     return files

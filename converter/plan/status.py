@@ -55,12 +55,15 @@ class PhaseStatus:
         return all(v in ("done", "n/a", "not-checked") for v in self.steps.values())
 
 
-def load_plan(out_dir: str | Path) -> dict[str, Any]:
-    p = Path(out_dir) / "plan.json"
+def load_plan(out_dir: str | Path, env: str = "main") -> dict[str, Any]:
+    """The plan.json of environment `env` (environments/<env>/plan.json; plan.json at the root for older plans)."""
+    p = Path(out_dir) / "environments" / env / "plan.json"
+    if not p.exists() and (Path(out_dir) / "plan.json").exists():
+        p = Path(out_dir) / "plan.json"
     try:
         doc = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ToolError(f"cannot read the plan (run `tf2kro plan --out {out_dir}` first): {exc}", source=str(p)) from None
+        raise ToolError(f"cannot read the plan (run `tf2kro plan --env {env} --out {out_dir}` first): {exc}", source=str(p)) from None
     if doc.get("format") != PLAN_FORMAT:
         raise ToolError(f"not a tf2kro plan (format must be {PLAN_FORMAT!r})", source=str(p))
     return doc

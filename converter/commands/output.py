@@ -1,0 +1,33 @@
+"""Writing a command's output tree into --out, and the `--force` option that goes with it.
+
+Why a helper: convert, plan, fleet and fleet upgrade all write through `write_tree` with the same promise (only
+files tf2kro wrote are replaced or removed; an edited one is kept and reported) and the same notes on stderr.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from converter.emit.writer import WHOLE_TREE, OutputRun, WriteResult, write_tree
+
+FORCE_HELP = ("Write into a non-empty directory tf2kro did not write, and replace generated files edited since "
+              "(files tf2kro did not write are still never deleted).")
+
+
+def force_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--force", is_flag=True, help=FORCE_HELP)(fn)
+
+
+def write_output(out_dir: str | Path, files: dict[str, str], secrets: Iterable[str], *, run: OutputRun = WHOLE_TREE,
+                 force: bool = False, inputs: Iterable[str | Path | None] = ()) -> WriteResult:
+    """write_tree, then one stderr note per file left alone (an edit of the user's, or a file tf2kro did not write)."""
+    res = write_tree(out_dir, files, secrets, run=run, force=force, inputs=inputs)
+    for rel in res.kept_edited:
+        click.echo(f"note: kept {rel}: edited since tf2kro wrote it (--force replaces it)", err=True)
+    for rel in res.kept_foreign:
+        click.echo(f"note: kept {rel}: tf2kro did not write it, so it was not replaced (--force replaces it)", err=True)
+    return res
