@@ -11,6 +11,7 @@ from converter.emit.kro import EmitOptions, emit_phases, plain_objects, region_u
 from converter.emit.writer import dump_yaml, write_tree
 from converter.gcpause import gc_paused
 from converter.model import Status
+from converter.names import click_dns1123_label
 from converter.pipeline import Estate
 
 
@@ -42,8 +43,8 @@ def render_tree(estate: Estate, opts: EmitOptions) -> dict[str, str]:
 @estate_options
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output directory (replaced atomically).")
 @click.option("--phase", type=click.Choice(PHASES + ("all",)), default="all", show_default=True)
-@click.option("--env", default="main", show_default=True, help="Environment name: names the RGD kinds and instances.")
-@click.option("--namespace", default="infrastructure", show_default=True, help="Namespace of the kro instances and ACK objects.")
+@click.option("--env", default="main", show_default=True, callback=click_dns1123_label, help="Environment name: names the RGD kinds and instances.")
+@click.option("--namespace", default="infrastructure", show_default=True, callback=click_dns1123_label, help="Namespace of the kro instances and ACK objects.")
 @click.option("--read-only", is_flag=True, help='Add services.k8s.aws/read-only: "true" (the dry-run stage: ACK adopts, writes nothing).')
 def convert(state_path, hcl_dir, var_files, region, out_dir, phase, env, namespace, read_only):
     """Write kro RGDs + instances (per phase) whose ACK objects adopt the resources in the state."""

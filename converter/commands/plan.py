@@ -13,6 +13,7 @@ import click
 
 from converter.commands.common import PHASES, estate_options, open_estate
 from converter.model import ToolError
+from converter.names import click_dns1123_label
 
 
 def _owners(values: tuple[str, ...]) -> dict[str, str]:
@@ -31,8 +32,8 @@ def _owners(values: tuple[str, ...]) -> dict[str, str]:
 @estate_options
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Plan directory (replaced atomically; --status reads plan.json from it).")
-@click.option("--env", default="main", show_default=True, help="Environment name (directories, RGD kinds, secret names).")
-@click.option("--namespace", default="infrastructure", show_default=True, help="Namespace of the kro instances and ACK objects.")
+@click.option("--env", default="main", show_default=True, callback=click_dns1123_label, help="Environment name (directories, RGD kinds, secret names).")
+@click.option("--namespace", default="infrastructure", show_default=True, callback=click_dns1123_label, help="Namespace of the kro instances and ACK objects.")
 @click.option("--live", "live_file", type=click.Path(exists=True, dir_okay=False),
               help="Live capture (`tf2kro inventory capture`): count adoption-would-change per phase.")
 @click.option("--owners", "owners", multiple=True, metavar="PHASE=@team",

@@ -22,7 +22,7 @@ from typing import Any
 from converter.emit.kro import EmitOptions, emit_phases
 from converter.emit.writer import dump_yaml
 from converter.fleet import argocd
-from converter.fleet.config import Cluster, Fleet, _vkey
+from converter.fleet.config import Cluster, Fleet, _vkey, check_fleet_names
 from converter.model import ToolError
 
 ADOPTION_KEYS = ("services.k8s.aws/adoption-policy", "services.k8s.aws/adoption-fields", "services.k8s.aws/adopted")
@@ -315,6 +315,7 @@ def compare_job(step: str, green_name: str, blue_name: str, max_ratio: float = 1
 
 def plan_upgrade(fleet: Fleet, estate: Any, cluster: str, to_version: str, describe: dict[str, Any],
                  env_name: str | None = None) -> tuple[dict[str, str], dict[str, Any]]:
+    check_fleet_names(fleet)
     blue = fleet.cluster(cluster)
     if blue is None:
         raise ToolError(f"cluster {cluster!r} is not in the fleet file (known: {', '.join(c.name for c in fleet.clusters)})")

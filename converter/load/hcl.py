@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
-import json
 import os
 import pickle
 import re
@@ -770,12 +769,9 @@ def _plain(v: Any) -> Any:
 def _load_tfvars(path: str, parser: _Parser) -> dict[str, Any]:
     """Values of one tfvars file. tfvars hold constants only, so evaluation has no context."""
     if path.endswith(".json"):
-        try:
-            data = json.loads(_read(path))
-        except json.JSONDecodeError as exc:
-            raise ToolError(
-                f"invalid JSON at line {exc.lineno}: {exc.msg}", source=f"{path}:{exc.lineno}"
-            ) from None
+        from converter.load.state import strict_json_loads
+
+        data = strict_json_loads(_read(path), path, what="tfvars file")  # NaN, 1e400, 5000 digits, deep: one line
         if not isinstance(data, dict):
             raise ToolError("a .tfvars.json file must hold a JSON object", source=path)
         return data
