@@ -490,3 +490,103 @@ def _write(tmp: Path, text: str) -> Path:
     p = tmp / "p.tfstate"
     p.write_text(text, encoding="utf-8")
     return p
+
+
+# ------------------------------------------------------------------------------------- leak scan, every encoding
+
+
+LEAKY = "p'a\"s&s<w>o\\r${d}-ü-€"
+
+
+def _serialised_forms(secret: str) -> dict[str, str]:
+    """The secret as each serialiser tf2kro uses writes it, embedded in surrounding output."""
+    import base64
+    from xml.sax.saxutils import escape, quoteattr
+
+    from converter.emit.kro import escape_literals
+    from converter.emit.writer import dump_yaml
+
+    return {
+        "yaml-dump": dump_yaml([{"a": {"password": secret}}]),
+        "yaml-single": "a: '" + secret.replace("'", "''") + "'\n",
+        "yaml-ascii": yaml.safe_dump({"a": secret}, allow_unicode=False, default_style='"'),
+        "json": json.dumps({"a": secret}),
+        "json-unicode": json.dumps({"a": secret}, ensure_ascii=False),
+        "json-in-yaml": dump_yaml([{"annotation": json.dumps({"a": secret})}]),
+        "xml-text": f"<failure>{escape(secret)}</failure>",
+        "xml-attr": f"<testcase name={quoteattr(secret)}/>",
+        "cel-literal": dump_yaml([escape_literals({"v": "x" + secret})]),
+        "cel-string": '${"' + secret.replace("\\", "\\\\").replace('"', '\\"') + '"}',
+        "base64-0": "data: " + base64.b64encode(secret.encode()).decode() + "\n",
+        "base64-1": "data: " + base64.b64encode(b"k" + secret.encode()).decode() + "\n",
+        "base64-2": "data: " + base64.b64encode(b"k:" + secret.encode() + b"\n").decode() + "\n",
+    }
+
+
+@pytest.mark.parametrize("secret", [LEAKY, "plain-secret-value", "a'b\"c&d<e\\f", "naïve-пароль-秘密"])
+def test_leak_scan_finds_every_serialised_form(secret):
+    from converter.emit.writer import LeakError, check_no_secrets
+    from converter.leakscan import scrub
+
+    for name, text in _serialised_forms(secret).items():
+        with pytest.raises(LeakError) as err:
+            check_no_secrets({f"{name}.txt": text}, [secret])
+        assert secret not in str(err.value), name
+        assert f"{name}.txt" in str(err.value)
+        cleaned = scrub(text, [secret])
+        with pytest.raises(LeakError):
+            check_no_secrets({"x": text}, [secret])
+        check_no_secrets({"x": cleaned}, [secret])  # scrub removes every form it finds
+    check_no_secrets({"clean.yaml": dump_clean()}, [secret])
+
+
+def dump_clean() -> str:
+    from converter.emit.writer import dump_yaml
+
+    return dump_yaml([{"apiVersion": "v1", "kind": "ConfigMap", "data": {"k": "value-not-secret-at-all"}}])
+
+
+def test_scrub_in_secrets_module_delegates():
+    from converter.secrets import scrub
+
+    text = json.dumps({"msg": LEAKY}) + " and " + LEAKY
+    out = scrub(text, [LEAKY])
+    assert "***" in out and "ü-€" not in out and "s&s" not in out
+
+
+# --------------------------------------------------------------------------- public ids from data sources
+
+
+def _ssm_ami_state(tmp_path: Path, value: str) -> Path:
+    ssm = sf.resource("aws_ssm_parameter", "ami", {
+        "id": "/aws/service/eks/optimized-ami/1.31/amazon-linux-2/recommended/image_id",
+        "name": "/aws/service/eks/optimized-ami/1.31/amazon-linux-2/recommended/image_id",
+        "arn": "arn:aws:ssm:eu-west-1::parameter/aws/service/eks/optimized-ami/1.31/amazon-linux-2/recommended/image_id",
+        "type": "String", "value": value, "insecure_value": None, "version": 42, "with_decryption": True,
+    }, mode="data", sensitive=[["value"]])
+    lt = sf.resource("aws_launch_template", "nodes", {
+        "id": "lt-0123456789abcdef0", "arn": "arn:aws:ec2:eu-west-1:111122223333:launch-template/lt-0123456789abcdef0",
+        "name": "nodes", "description": "", "default_version": 1, "latest_version": 1, "image_id": value,
+        "instance_type": "m6i.large", "tags": {}, "tags_all": {},
+    })
+    p = tmp_path / "ssm.tfstate"
+    p.write_text(sf.state(sf.resource("aws_vpc", "main", sf.vpc()), ssm, lt), encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize("command", ["convert", "plan"])
+def test_public_ami_id_from_ssm_data_source_is_not_a_leak(tmp_path, command):
+    res = _run(command, "--state", _ssm_ami_state(tmp_path, "ami-0abcdef1234567890"), "--out", tmp_path / "o",
+               "--region", "eu-west-1")
+    assert res.exit_code == 0, res.output
+    blob = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "o").rglob("*") if p.is_file())
+    assert "ami-0abcdef1234567890" in blob
+
+
+@pytest.mark.parametrize("command", ["convert", "plan"])
+def test_real_secret_from_a_data_source_still_aborts(tmp_path, command):
+    res = _run(command, "--state", _ssm_ami_state(tmp_path, "Hunter2-N0t-An-Ami"), "--out", tmp_path / "o",
+               "--region", "eu-west-1")
+    _assert_refused(res, "sensitive value")
+    assert "Hunter2" not in res.output + res.stderr
+    assert not (tmp_path / "o").exists()
