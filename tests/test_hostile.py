@@ -590,3 +590,67 @@ def test_real_secret_from_a_data_source_still_aborts(tmp_path, command):
     _assert_refused(res, "sensitive value")
     assert "Hunter2" not in res.output + res.stderr
     assert not (tmp_path / "o").exists()
+
+
+# ------------------------------------------------------------------------------------- HCL evaluation limits
+
+
+def _chain(fmt: str, first: str, n: int = 40) -> str:
+    """locals a0 = first, aI = fmt(a(I-1)) ... x = a<n>: each step doubles the value."""
+    body = f" a0 = {first}\n" + "".join(f" a{i} = {fmt.format(p=f'local.a{i - 1}')}\n" for i in range(1, n + 1))
+    return "locals {\n" + body + f" x = local.a{n}\n}}\n"
+
+
+EVAL_BOMBS = {
+    "range": "locals { x = range(60000000) }\n",
+    "range-step": "locals { x = range(0, 9999999999999, 1) }\n",
+    "template": _chain('"${{{p}}}${{{p}}}"', '"' + "x" * 1000 + '"'),
+    "concat": _chain("concat({p}, {p})", '["' + "x" * 100 + '"]'),
+    "flatten": _chain("[{p}, {p}]", '["x"]').replace("x = local.a40", "x = flatten(local.a40)"),
+    "jsonencode": _chain("[{p}, {p}]", '["x"]').replace("x = local.a40", "x = jsonencode(local.a40)"),
+    "nested-copy": _chain("[{p}, {p}]", '["x"]'),
+    "join": _chain('[join("", {p}, {p})]', '["' + "x" * 1000 + '"]'),
+    "replace": 'locals {\n a = "' + "a" * 100000 + '"\n b = "' + "b" * 100000 + '"\n x = replace(local.a, "a", local.b)\n}\n',
+    "format-width": 'locals { x = format("%0999999999d", 1) }\n',
+    "multiply": _chain("{p} * {p}", "99999999999"),
+    "distinct": 'locals { x = distinct([for i in range(1000) : i]) }\n',
+}
+
+_EVAL_PROBE = """
+import json, resource, sys, time
+from converter.load.hcl import evaluate_expression, load_hcl
+t = time.time()
+cfg = load_hcl(sys.argv[1])
+known, value = evaluate_expression("local.x", cfg.root)
+print(json.dumps({"known": known, "len": len(value) if isinstance(value, (str, list)) else None,
+                  "secs": time.time() - t, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+@pytest.mark.parametrize("case", sorted(EVAL_BOMBS))
+def test_hcl_evaluation_limits_hold_before_allocation(tmp_path, case):
+    import sys
+
+    (tmp_path / "main.tf").write_text(EVAL_BOMBS[case])
+    proc = subprocess.run([sys.executable, "-c", _EVAL_PROBE, str(tmp_path)], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert r["rss_mb"] < 300, r  # range(60000000) took 2.4 GB before its length was checked
+    assert r["secs"] < 30, r
+    if case == "distinct":
+        assert r["known"] and r["len"] == 1000  # within the limits: still evaluated (and linear)
+    else:
+        assert not r["known"], r
+
+
+@pytest.mark.parametrize("text", [
+    'locals {\n  big = "' + "a" * 5_000_000 + '"\n}\n',
+    "locals {\n  big = <<EOT\n" + ("a" * 999 + "\n") * 5000 + "EOT\n}\n",
+])
+def test_huge_literal_is_refused_before_parsing(tmp_path, text):
+    hcl = tmp_path / "hcl"
+    hcl.mkdir()
+    (hcl / "main.tf").write_text(text)
+    res = _run("inspect", "--state", _plain_state(tmp_path), "--hcl", hcl)
+    _assert_refused(res, "main.tf:2", "KiB")

@@ -36,7 +36,7 @@ import hcl2
 from lark import Tree
 
 from converter.load.address import config_address  # the state ↔ config join key, one implementation
-from converter.load.hcl_eval import Context, EvalError, Namespace, Unknown, evaluate
+from converter.load.hcl_eval import MAX_STRING, Context, EvalError, Namespace, Unknown, _weight, evaluate
 from converter.load.hcl_parse import HCL2_VERSION, PARSE_FORMAT, parse_text, to_ast
 from converter.model import ToolError
 
@@ -748,7 +748,10 @@ class _ModuleEval:
     @staticmethod
     def _safe(fn: Callable[[], Any]) -> tuple[bool, Any]:
         try:
-            return True, _plain(fn())
+            value = fn()
+            if _weight(value, MAX_STRING) > MAX_STRING:  # `[l, l]` nested 40 deep: 2**40 once copied
+                return False, None
+            return True, _plain(value)
         except (Unknown, EvalError, RecursionError):
             return False, None
         except Exception:  # noqa: BLE001 - never fail a load on an expression
