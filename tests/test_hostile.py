@@ -654,3 +654,19 @@ def test_huge_literal_is_refused_before_parsing(tmp_path, text):
     (hcl / "main.tf").write_text(text)
     res = _run("inspect", "--state", _plain_state(tmp_path), "--hcl", hcl)
     _assert_refused(res, "main.tf:2", "KiB")
+
+
+def test_fleet_smoke_gate_quotes_record_names(tmp_path):
+    from converter.fleet.config import load_fleet
+    from converter.fleet.upgrade import smoke_job
+
+    fl = load_fleet(Path(__file__).resolve().parent.parent / "samples" / "fleet.yaml")
+    fl.traffic = {"records": [{"name": "app.example.com/$(touch PWNED); rm -rf / #",
+                               "targets": {"blue": "x`id`.example.com"}}]}
+    cmd = smoke_job("03", fl, "green")["spec"]["template"]["spec"]["containers"][0]["command"][2]
+    commands = [c.split() for c in cmd.split(" && ")]
+    for words in (shlex.split(part) for part in cmd.split(" && ")):
+        assert words[0] == "curl" and words[-1].startswith("https://") and words[-1].endswith("/healthz"), words
+    assert len(commands) == 2
+    proc = subprocess.run(["sh", "-n", "-c", cmd], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr

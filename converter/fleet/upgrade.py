@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -269,8 +270,10 @@ def smoke_job(step: str, fleet: Fleet, green_name: str) -> dict[str, Any]:
         t = (r.get("targets") or {})
         blue_t = next(iter(t.values()), "")
         targets.append(t.get(green_name) or blue_t)
-    cmd = " && ".join([f"curl -fsS --max-time 10 -o /dev/null https://{h}/healthz" for h in hosts]
-                      + [f"curl -fsSk --max-time 10 -o /dev/null https://{t}/healthz" for t in targets if t]) or "true"
+    # record names and targets come from the fleet file: each URL is one quoted shell word, never code
+    cmd = " && ".join([f"curl -fsS --max-time 10 -o /dev/null {shlex.quote(f'https://{h}/healthz')}" for h in hosts]
+                      + [f"curl -fsSk --max-time 10 -o /dev/null {shlex.quote(f'https://{t}/healthz')}"
+                         for t in targets if t]) or "true"
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
