@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from xml.sax.saxutils import escape as xml_escape
@@ -95,6 +96,39 @@ def encoded_forms(secret: str) -> dict[str, str]:
     return forms
 
 
+#: Structured secrets (a sensitive Helm `values` document) are parsed up to this size for their leaves.
+MAX_DOCUMENT = 1 << 20
+
+
+def _snake(key: str) -> str:
+    """Helm keys are camelCase (`adminPassword`); secret names are matched on `_` boundaries."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key).replace("-", "_").replace(".", "_")
+
+
+def structured_leaves(secret: str) -> list[str]:
+    """Secret-named string leaves of a sensitive YAML/JSON document: re-serialised (a Helm values document
+    copied into fleet.yaml or an ApplicationSet) the document as a whole never appears, its password does."""
+    if "\n" not in secret and not secret.lstrip().startswith(("{", "[")) or len(secret) > MAX_DOCUMENT:
+        return []
+    try:
+        doc = yaml.load(secret, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - safe loader
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return []
+    from converter.secrets import is_secret_name
+
+    out: list[str] = []
+    stack: list[tuple[object, str]] = [(doc, "")]
+    while stack:
+        node, key = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((v, str(k)) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, key) for v in node)
+        elif isinstance(node, str) and len(node) >= MIN_SECRET and is_secret_name(_snake(key)):
+            out.append(node)
+    return out
+
+
 @dataclass
 class LeakScanner:
     """One automaton over every encoded form of every secret; `find` and `scrub` are single passes."""
@@ -104,7 +138,9 @@ class LeakScanner:
     @classmethod
     def build(cls, secrets: Iterable[str]) -> LeakScanner:
         needles: dict[str, str] = {}
-        for s in {s for s in secrets if isinstance(s, str) and len(s) >= MIN_SECRET}:
+        plain = {s for s in secrets if isinstance(s, str) and len(s) >= MIN_SECRET}
+        plain |= {leaf for s in list(plain) for leaf in structured_leaves(s)}
+        for s in plain:
             for form, name in encoded_forms(s).items():
                 needles.setdefault(form, name)
         if not needles:

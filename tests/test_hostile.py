@@ -152,7 +152,7 @@ def test_identifier_grammar(name, ok):
     '{"v": ' + "7" * 5000 + "}",
     '{"v": 1e999}',
     '{"v": NaN}',
-])
+], ids=["deep", "5000-digits", "1e999", "NaN"])
 def test_tfvars_json_crash_triggers(tmp_path, text):
     hcl = tmp_path / "hcl"
     hcl.mkdir()
@@ -647,7 +647,7 @@ def test_hcl_evaluation_limits_hold_before_allocation(tmp_path, case):
 @pytest.mark.parametrize("text", [
     'locals {\n  big = "' + "a" * 5_000_000 + '"\n}\n',
     "locals {\n  big = <<EOT\n" + ("a" * 999 + "\n") * 5000 + "EOT\n}\n",
-])
+], ids=["string-5MB", "heredoc-5MB"])
 def test_huge_literal_is_refused_before_parsing(tmp_path, text):
     hcl = tmp_path / "hcl"
     hcl.mkdir()
@@ -670,3 +670,26 @@ def test_fleet_smoke_gate_quotes_record_names(tmp_path):
     assert len(commands) == 2
     proc = subprocess.run(["sh", "-n", "-c", cmd], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("sa", ["external-secrets/a\nb", "../x/eso", "ns/Name With Space"])
+def test_secret_store_service_account_is_validated(tmp_path, sa):
+    res = _run("plan", "--state", _plain_state(tmp_path), "--out", tmp_path / "o", "--secret-store-sa", sa)
+    _assert_refused(res, "--secret-store-sa")
+    assert not (tmp_path / "o").exists()
+
+
+def test_sensitive_values_leaf_copied_into_fleet_file_is_caught(tmp_path):
+    """Scanning leaves, not only the whole document: a password from the sensitive values document pasted into
+    fleet.yaml (re-serialised, so the document never appears as such) still stops the render."""
+    st_file = _eks_state(tmp_path, values_sensitive=True, values=SECRET_DOC)
+    fleet_file = tmp_path / "fleet.yaml"
+    assert _run("fleet", "init", "--state", st_file, "--out", fleet_file).exit_code == 0
+    doc = yaml.safe_load(fleet_file.read_text(encoding="utf-8"))
+    doc["spec"]["source"] = {"state": str(st_file)}
+    doc["spec"]["applications"][0]["values"] = yaml.safe_load(SECRET_DOC)
+    fleet_file.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "out"
+    res = _run("fleet", "--config", fleet_file, "--out", out)
+    _assert_refused(res, "sensitive value")
+    assert "S3cr" not in res.stderr and not out.exists()

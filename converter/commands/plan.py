@@ -13,7 +13,7 @@ import click
 
 from converter.commands.common import PHASES, estate_options, open_estate
 from converter.model import ToolError
-from converter.names import click_dns1123_label
+from converter.names import click_dns1123_label, dns1123_label, dns1123_subdomain
 
 
 def _owners(values: tuple[str, ...]) -> dict[str, str]:
@@ -71,6 +71,8 @@ def plan(state_path, hcl_dir, var_files, region, out_dir, env, namespace, live_f
 
     if "/" not in secret_store_sa:
         raise ToolError(f"--secret-store-sa expects NAMESPACE/NAME, got {secret_store_sa!r}")
+    dns1123_label(secret_store_sa.split("/", 1)[0], "--secret-store-sa namespace")
+    dns1123_subdomain(secret_store_sa.split("/", 1)[1], "--secret-store-sa name")
     estate = open_estate(state_path, hcl_dir, var_files, region)
     plan_, files = make_plan(estate, env=env, namespace=namespace, owners=_owners(owners), live_path=live_file,
                              hcl_dir=hcl_dir, sa=tuple(secret_store_sa.split("/", 1)))
