@@ -37,8 +37,19 @@ PUBLIC_ID = re.compile(
 )
 
 
+#: AWS public parameters (`/aws/service/...`: EKS/ECS AMI ids, region lists) are readable by every account.
+PUBLIC_SSM_PREFIX = "/aws/service/"
+
+
 def is_public_identifier(value: str) -> bool:
     return bool(PUBLIC_ID.match(value))
+
+
+def is_public_data_source(inst: ResourceInstance) -> bool:
+    """A data source whose whole value is public although Terraform marks it sensitive: an AWS public SSM
+    parameter (the EKS-optimised AMI id a launch template also holds in `image_id`)."""
+    return (inst.mode == "data" and inst.type == "aws_ssm_parameter"
+            and str(inst.attributes.get("name") or "").startswith(PUBLIC_SSM_PREFIX))
 
 
 def is_secret_name(name: str) -> bool:
@@ -79,6 +90,8 @@ def lies_in_sensitive_path(inst: ResourceInstance, path: Iterable[str | int]) ->
 def sensitive_values(inst: ResourceInstance) -> list[str]:
     """Every string value under a sensitive path: what a leak scanner must never find in output."""
     found: list[str] = []
+    if is_public_data_source(inst):
+        return found
 
     def walk(node: Any, steps: tuple[str | int, ...], hit: bool) -> None:
         hit = hit or (bool(steps) and lies_in_sensitive_path(inst, steps))

@@ -557,11 +557,12 @@ def test_scrub_in_secrets_module_delegates():
 # --------------------------------------------------------------------------- public ids from data sources
 
 
-def _ssm_ami_state(tmp_path: Path, value: str) -> Path:
+PUBLIC_AMI_PARAM = "/aws/service/eks/optimized-ami/1.31/amazon-linux-2/recommended/image_id"
+
+
+def _ssm_ami_state(tmp_path: Path, value: str, name: str = PUBLIC_AMI_PARAM) -> Path:
     ssm = sf.resource("aws_ssm_parameter", "ami", {
-        "id": "/aws/service/eks/optimized-ami/1.31/amazon-linux-2/recommended/image_id",
-        "name": "/aws/service/eks/optimized-ami/1.31/amazon-linux-2/recommended/image_id",
-        "arn": "arn:aws:ssm:eu-west-1::parameter/aws/service/eks/optimized-ami/1.31/amazon-linux-2/recommended/image_id",
+        "id": name, "name": name, "arn": f"arn:aws:ssm:eu-west-1:111122223333:parameter{name}",
         "type": "String", "value": value, "insecure_value": None, "version": 42, "with_decryption": True,
     }, mode="data", sensitive=[["value"]])
     lt = sf.resource("aws_launch_template", "nodes", {
@@ -574,9 +575,10 @@ def _ssm_ami_state(tmp_path: Path, value: str) -> Path:
     return p
 
 
+@pytest.mark.parametrize("name", [PUBLIC_AMI_PARAM, "/team/base-image"])  # public parameter, or an AMI-id shape
 @pytest.mark.parametrize("command", ["convert", "plan"])
-def test_public_ami_id_from_ssm_data_source_is_not_a_leak(tmp_path, command):
-    res = _run(command, "--state", _ssm_ami_state(tmp_path, "ami-0abcdef1234567890"), "--out", tmp_path / "o",
+def test_public_ami_id_from_ssm_data_source_is_not_a_leak(tmp_path, command, name):
+    res = _run(command, "--state", _ssm_ami_state(tmp_path, "ami-0abcdef1234567890", name), "--out", tmp_path / "o",
                "--region", "eu-west-1")
     assert res.exit_code == 0, res.output
     blob = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "o").rglob("*") if p.is_file())
@@ -585,8 +587,8 @@ def test_public_ami_id_from_ssm_data_source_is_not_a_leak(tmp_path, command):
 
 @pytest.mark.parametrize("command", ["convert", "plan"])
 def test_real_secret_from_a_data_source_still_aborts(tmp_path, command):
-    res = _run(command, "--state", _ssm_ami_state(tmp_path, "Hunter2-N0t-An-Ami"), "--out", tmp_path / "o",
-               "--region", "eu-west-1")
+    res = _run(command, "--state", _ssm_ami_state(tmp_path, "Hunter2-N0t-An-Ami", "/prod/app/image"),
+               "--out", tmp_path / "o", "--region", "eu-west-1")
     _assert_refused(res, "sensitive value")
     assert "Hunter2" not in res.output + res.stderr
     assert not (tmp_path / "o").exists()
@@ -617,13 +619,19 @@ EVAL_BOMBS = {
 }
 
 _EVAL_PROBE = """
-import json, resource, sys, time
+import json, sys, time
 from converter.load.hcl import evaluate_expression, load_hcl
+def hwm():  # peak RSS of this process image (ru_maxrss would carry the forking pytest worker's peak over exec)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t = time.time()
 cfg = load_hcl(sys.argv[1])
 known, value = evaluate_expression("local.x", cfg.root)
 print(json.dumps({"known": known, "len": len(value) if isinstance(value, (str, list)) else None,
-                  "secs": time.time() - t, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "secs": time.time() - t, "rss_mb": hwm() / 1024}))
 """
 
 
