@@ -443,10 +443,14 @@ def _crafted_state(draw):
     """A state of aws_vpc/aws_subnet resources with crafted names, modules and keys (some invalid)."""
     resources = []
     n = 0
-    for _ in range(draw(st.integers(1, 4))):
-        rname = draw(st.one_of(_IDENT, _IDENT, _IDENT, _BAD_IDENT))
-        module = draw(st.one_of(st.just(""), st.builds(lambda m, k: f"module.{m}" + (f"[{hcl_quote(k)}]" if k else ""),
-                                                         st.one_of(_IDENT, _BAD_IDENT), st.one_of(st.just(""), st.text(max_size=6)))))
+    for _ in range(draw(st.integers(1, 3))):
+        # mostly valid (so the plan is generated and checked), sometimes crafted (so refusal is checked)
+        rname = draw(st.one_of(_IDENT, _BAD_IDENT) if draw(st.integers(0, 7)) == 0 else _IDENT)
+        mname = draw(st.one_of(_IDENT, _BAD_IDENT) if draw(st.integers(0, 7)) == 0 else _IDENT)
+        module = draw(st.sampled_from(["", "key", "plain"]))
+        if module:
+            mkey = draw(st.text(max_size=6)) if module == "key" else ""
+            module = f"module.{mname}" + (f"[{hcl_quote(mkey)}]" if mkey else "")
         keys = draw(st.lists(_KEY, min_size=1, max_size=3, unique_by=lambda k: (type(k), k)))
         if len({type(k) for k in keys}) > 1:
             keys = [str(k) for k in keys]
