@@ -286,6 +286,12 @@ def test_crafted_for_each_keys_stay_quoted_in_hcl_and_shell(tmp_path):
     assert len(ids) == len(keys)
     assert not (tmp_path / "PWNED").exists()
     _check_scripts(out, state_addrs)
+    if shutil.which("terraform"):  # Terraform's own parser accepts every generated file as well
+        for tf in out.rglob("*.tf"):
+            proc = subprocess.run(["terraform", "fmt", "-no-color", "-"], input=tf.read_text(encoding="utf-8"),
+                                  capture_output=True, text=True, timeout=60,
+                                  env={"HOME": str(tmp_path), "CHECKPOINT_DISABLE": "1", "PATH": "/usr/bin:/bin:/usr/local/bin"})
+            assert proc.returncode == 0, (tf.name, proc.stderr)
 
 
 def test_non_ascii_keys_are_rendered_as_terraform_does(tmp_path):
