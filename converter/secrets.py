@@ -28,6 +28,28 @@ _NOT_SECRET = re.compile(
 PEM_BLOCK = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
 AWS_SECRET_KEY = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])")
 AWS_ACCESS_KEY_ID = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b")
+#: Public AWS resource-id shapes. A data source marks every value it reads sensitive (`aws_ssm_parameter.value`
+#: always is), yet the EKS-optimised AMI parameter holds a public AMI id that also appears, rightly, in a launch
+#: template's `image_id`: such a value is not a secret and must not abort the run as a leak.
+PUBLIC_ID = re.compile(
+    r"(?:ami|aki|ari|snap|vol|subnet|vpc|sg|eni|igw|eigw|nat|rtb|acl|lt|i|eipalloc|pl|tgw|tgw-attach|vpce|vgw|cgw|"
+    r"dopt|pcx|fl|ipam|lb|elbv2|r|ngw)-[0-9a-f]{8,17}\Z"
+)
+
+
+#: AWS public parameters (`/aws/service/...`: EKS/ECS AMI ids, region lists) are readable by every account.
+PUBLIC_SSM_PREFIX = "/aws/service/"
+
+
+def is_public_identifier(value: str) -> bool:
+    return bool(PUBLIC_ID.match(value))
+
+
+def is_public_data_source(inst: ResourceInstance) -> bool:
+    """A data source whose whole value is public although Terraform marks it sensitive: an AWS public SSM
+    parameter (the EKS-optimised AMI id a launch template also holds in `image_id`)."""
+    return (inst.mode == "data" and inst.type == "aws_ssm_parameter"
+            and str(inst.attributes.get("name") or "").startswith(PUBLIC_SSM_PREFIX))
 
 
 def is_secret_name(name: str) -> bool:
@@ -68,6 +90,8 @@ def lies_in_sensitive_path(inst: ResourceInstance, path: Iterable[str | int]) ->
 def sensitive_values(inst: ResourceInstance) -> list[str]:
     """Every string value under a sensitive path: what a leak scanner must never find in output."""
     found: list[str] = []
+    if is_public_data_source(inst):
+        return found
 
     def walk(node: Any, steps: tuple[str | int, ...], hit: bool) -> None:
         hit = hit or (bool(steps) and lies_in_sensitive_path(inst, steps))
@@ -78,6 +102,8 @@ def sensitive_values(inst: ResourceInstance) -> list[str]:
             for i, v in enumerate(node):
                 walk(v, steps + (i,), hit)
         elif hit and isinstance(node, str) and len(node) >= 6:
+            if inst.mode == "data" and is_public_identifier(node):
+                return  # a public id a data source read (AMI from SSM), not a secret: see PUBLIC_ID
             found.append(node)
 
     walk(inst.attributes, (), False)
@@ -85,8 +111,8 @@ def sensitive_values(inst: ResourceInstance) -> list[str]:
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    """Replace known secret values in free text (log lines, error messages) before it is printed."""
-    for s in sorted(set(secrets), key=len, reverse=True):
-        if s:
-            text = text.replace(s, "***")
-    return text
+    """Replace known secret values in free text (log lines, error messages, reports) before it is printed: every
+    encoded form (JSON, YAML, XML, CEL escapes, base64) in one pass, see converter.leakscan."""
+    from converter.leakscan import scrub as _scrub
+
+    return _scrub(text, secrets)

@@ -12,6 +12,7 @@ from converter.emit.kro import EmitOptions, emit_phases, plain_objects, region_u
 from converter.emit.writer import OutputRun, dump_yaml
 from converter.gcpause import gc_paused
 from converter.model import Status
+from converter.names import click_dns1123_label
 from converter.pipeline import Estate
 
 
@@ -68,8 +69,8 @@ def convert_output_run(phase: str) -> OutputRun:
               help="Output directory: only files tf2kro wrote there are replaced (.tf2kro/manifest.json).")
 @force_option
 @click.option("--phase", type=click.Choice(PHASES + ("all",)), default="all", show_default=True)
-@click.option("--env", default="main", show_default=True, help="Environment name: names the RGD kinds and instances.")
-@click.option("--namespace", default="infrastructure", show_default=True, help="Namespace of the kro instances and ACK objects.")
+@click.option("--env", default="main", show_default=True, callback=click_dns1123_label, help="Environment name: names the RGD kinds and instances.")
+@click.option("--namespace", default="infrastructure", show_default=True, callback=click_dns1123_label, help="Namespace of the kro instances and ACK objects.")
 @click.option("--read-only", is_flag=True, help='Add services.k8s.aws/read-only: "true" (the dry-run stage: ACK adopts, writes nothing).')
 def convert(state_path, hcl_dir, var_files, region, out_dir, force, phase, env, namespace, read_only):
     """Write kro RGDs + instances (per phase) whose ACK objects adopt the resources in the state."""

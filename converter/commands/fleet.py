@@ -10,6 +10,7 @@ import click
 
 from converter.commands.output import FORCE_HELP
 from converter.model import ToolError
+from converter.names import click_dns1123_label
 
 
 def _estate_for(fleet, state_path: str | None = None, hcl_dir: str | None = None):
@@ -129,7 +130,7 @@ def init(state_path, hcl_dir, out_path, repo_url, progressive):
 @click.option("--state", "state_path", type=click.Path(exists=True, dir_okay=False),
               help="State of the cluster's estate (default: spec.source.state of the fleet file).")
 @click.option("--hcl", "hcl_dir", type=click.Path(exists=True, file_okay=False))
-@click.option("--env", "env_name", default=None, help="--env used for `tf2kro convert` (default: the cluster's env).")
+@click.option("--env", "env_name", default=None, callback=click_dns1123_label, help="--env used for `tf2kro convert` (default: the cluster's env).")
 @click.option("--region", default=None, help="Region for the EKS API (default: the cluster's).")
 @click.option("--endpoint-url", default=None, help="Custom EKS endpoint (tests, VPC endpoints).")
 def upgrade(config_path, cluster, to_version, out_dir, force, addon_versions, state_path, hcl_dir, env_name, region, endpoint_url):

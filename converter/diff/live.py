@@ -128,9 +128,12 @@ class LiveRead:
             raise ToolError(f"cannot read the live capture: {exc}", source=str(path)) from None
         if not isinstance(doc, dict) or doc.get("format") != CAPTURE_FORMAT:
             raise ToolError(f"not a tf2kro live capture (format must be {CAPTURE_FORMAT!r})", source=str(path))
-        types = {k: TypeRead(**v) for k, v in (doc.get("types") or {}).items()}
-        return cls(region=doc.get("region"), captured_at=doc.get("captured_at", ""), scope=doc.get("scope") or {},
-                   types=types, api_calls=doc.get("api_calls") or {}, http_attempts=int(doc.get("http_attempts") or 0))
+        try:  # a hand-edited capture (unknown key, `http_attempts: "x"`) is bad input, not a crash
+            types = {k: TypeRead(**v) for k, v in (doc.get("types") or {}).items()}
+            return cls(region=doc.get("region"), captured_at=doc.get("captured_at", ""), scope=doc.get("scope") or {},
+                       types=types, api_calls=doc.get("api_calls") or {}, http_attempts=int(doc.get("http_attempts") or 0))
+        except (TypeError, ValueError) as exc:
+            raise ToolError(f"not a valid tf2kro live capture: {str(exc).splitlines()[0][:200]}", source=str(path)) from None
 
 
 class _TypeFailed(Exception):

@@ -18,6 +18,8 @@ from typing import Any
 import yaml
 
 from converter.model import ToolError
+from converter.names import dns1123_label, dns1123_subdomain, eks_cluster_name, path_segment
+from converter.secrets import is_sensitive_path
 
 API_VERSION = "tf2kro.dev/v1alpha1"
 KIND = "Fleet"
@@ -318,6 +320,32 @@ def _deep_merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def check_fleet_names(fleet: Fleet, source: str = "fleet file") -> None:
+    """Every fleet name that becomes a path segment of the output, a Kubernetes name or a script word fits its
+    grammar (converter.names); a cluster named `../../..` would otherwise write outside --out and into scripts."""
+    def check(fn: Any, value: Any, what: str) -> None:
+        try:
+            path_segment(fn(value, what), what)
+        except ToolError as exc:
+            raise ToolError(str(exc), source=source) from None
+
+    check(dns1123_label, fleet.hub_namespace, "hub namespace")
+    check(dns1123_label, fleet.argocd_namespace, "gitops.argocdNamespace")
+    for e in fleet.environments:
+        check(dns1123_label, e.name, "environment name")
+    for c in fleet.clusters:
+        check(eks_cluster_name, c.name, "cluster name")
+    for a in fleet.applications:
+        check(dns1123_subdomain, a.name, "application name")
+        check(dns1123_subdomain, a.release_name, f"application {a.name} releaseName")
+        check(dns1123_label, a.namespace, f"application {a.name} namespace")
+        for env in a.envs:
+            check(dns1123_label, env, f"application {a.name} env")
+    for s in fleet.external_secrets:
+        check(dns1123_subdomain, s.name, "external secret name")
+        check(dns1123_label, s.namespace, f"external secret {s.name} namespace")
+
+
 def helm_values(attrs: dict[str, Any]) -> dict[str, Any]:
     """The `values` YAML strings of a helm_release, merged in order (Helm's own semantics)."""
     merged: dict[str, Any] = {}
@@ -336,6 +364,15 @@ def _walk_strings(node: Any, path: tuple[str, ...] = ()):
             yield from _walk_strings(v, path + (str(k),))
     elif isinstance(node, str):
         yield ".".join(path), node
+
+
+def _state_name(fn: Any, value: Any, inst: Any, what: str) -> None:
+    """A name from state that the fleet turns into paths and Kubernetes names, checked where it is read so
+    `fleet init` refuses it with the resource address instead of writing a fleet file that escapes --out."""
+    try:
+        path_segment(fn(value, what), what)
+    except ToolError as exc:
+        raise ToolError(str(exc), source=f"{inst.source_file}: {inst.address}" if inst.source_file else inst.address) from None
 
 
 def _infer_env(name: str, tag_env: str, env_names: list[str]) -> str:
@@ -367,6 +404,7 @@ def derive_fleet(estate: Any, *, state_ref: str = "", hcl_ref: str = "", repo_ur
         account = parts[4] if len(parts) > 4 else (estate.result.account_id or "")
         vpc = _first(a.get("vpc_config"))
         name = a.get("name") or inst.name
+        _state_name(eks_cluster_name, name, inst, "aws_eks_cluster name")
         labels = {}
         team = _tag(a, "Team", "Owner")
         if team:
@@ -392,7 +430,13 @@ def derive_fleet(estate: Any, *, state_ref: str = "", hcl_ref: str = "", repo_ur
         if inst.type != "helm_release":
             continue
         a = inst.attributes
-        values = helm_values(a)
+        name = a.get("name") or inst.name
+        _state_name(dns1123_subdomain, name, inst, "helm_release name")
+        _state_name(dns1123_label, a.get("namespace") or "default", inst, "helm_release namespace")
+        # a values document Terraform marks sensitive (a `sensitive = true` variable in `values`) never reaches the
+        # fleet file: it becomes a Secrets Manager reference, like set_sensitive, and the reviewer is told
+        sensitive_doc = is_sensitive_path(inst, ("values",))
+        values = {} if sensitive_doc else helm_values(a)
         # the cluster it runs on: a cluster whose name appears in the values, else the only cluster
         target = None
         for _p, s in _walk_strings(values):
@@ -408,7 +452,6 @@ def derive_fleet(estate: Any, *, state_ref: str = "", hcl_ref: str = "", repo_ur
                     if s and s == target.get(key):
                         cluster_values[p] = attr
                         break
-        name = a.get("name") or inst.name
         app: dict[str, Any] = {
             "name": name,
             "source": inst.address,
@@ -427,6 +470,14 @@ def derive_fleet(estate: Any, *, state_ref: str = "", hcl_ref: str = "", repo_ur
         for s in a.get("set_sensitive") or []:  # names only: the value stays in AWS
             key = f"{target['env'] if target else 'dev'}/{name}/helm-values"
             sens.append({"name": s["name"], "remoteKey": key, "property": s["name"].split(".")[-1]})
+        if sensitive_doc and a.get("values"):
+            key = f"{target['env'] if target else 'dev'}/{name}/helm-values-document"
+            secrets.append({
+                "name": f"{name}-helm-values", "namespace": app["namespace"], "scope": "workload",
+                "remoteKey": key, "data": {"values.yaml": "values.yaml"}, "source": inst.address,
+                "note": ("values marked sensitive in Terraform were omitted from this file: store the values document "
+                         "under this Secrets Manager key (property values.yaml) and reference the Secret from the chart"),
+            })
         if sens:
             app["secretValues"] = sens
             secrets.append({

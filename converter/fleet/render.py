@@ -10,7 +10,7 @@ import yaml
 
 from converter.emit.writer import dump_yaml
 from converter.fleet import argocd, externalsecrets, flagger
-from converter.fleet.config import Fleet
+from converter.fleet.config import Fleet, check_fleet_names
 from converter.gcpause import gc_paused
 from converter.validate.policy import Policy, gator_suite, load_cases, load_policies
 
@@ -79,6 +79,7 @@ def _values_file(app, env: str) -> str:
 
 @gc_paused()
 def render_fleet(fleet: Fleet, estate: Any = None) -> dict[str, str]:
+    check_fleet_names(fleet)
     files: dict[str, str] = {}
     # --- ArgoCD (hub, synced by the bootstrap app-of-apps)
     files["bootstrap/root-app.yaml"] = dump_yaml([argocd.bootstrap(fleet)])

@@ -16,13 +16,14 @@ from __future__ import annotations
 import copy
 import json
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
 from converter.emit.kro import EmitOptions, emit_phases
 from converter.emit.writer import dump_yaml
 from converter.fleet import argocd
-from converter.fleet.config import Cluster, Fleet, _vkey
+from converter.fleet.config import Cluster, Fleet, _vkey, check_fleet_names
 from converter.model import ToolError
 
 ADOPTION_KEYS = ("services.k8s.aws/adoption-policy", "services.k8s.aws/adoption-fields", "services.k8s.aws/adopted")
@@ -269,8 +270,10 @@ def smoke_job(step: str, fleet: Fleet, green_name: str) -> dict[str, Any]:
         t = (r.get("targets") or {})
         blue_t = next(iter(t.values()), "")
         targets.append(t.get(green_name) or blue_t)
-    cmd = " && ".join([f"curl -fsS --max-time 10 -o /dev/null https://{h}/healthz" for h in hosts]
-                      + [f"curl -fsSk --max-time 10 -o /dev/null https://{t}/healthz" for t in targets if t]) or "true"
+    # record names and targets come from the fleet file: each URL is one quoted shell word, never code
+    cmd = " && ".join([f"curl -fsS --max-time 10 -o /dev/null {shlex.quote(f'https://{h}/healthz')}" for h in hosts]
+                      + [f"curl -fsSk --max-time 10 -o /dev/null {shlex.quote(f'https://{t}/healthz')}"
+                         for t in targets if t]) or "true"
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -315,6 +318,7 @@ def compare_job(step: str, green_name: str, blue_name: str, max_ratio: float = 1
 
 def plan_upgrade(fleet: Fleet, estate: Any, cluster: str, to_version: str, describe: dict[str, Any],
                  env_name: str | None = None) -> tuple[dict[str, str], dict[str, Any]]:
+    check_fleet_names(fleet)
     blue = fleet.cluster(cluster)
     if blue is None:
         raise ToolError(f"cluster {cluster!r} is not in the fleet file (known: {', '.join(c.name for c in fleet.clusters)})")

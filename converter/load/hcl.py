@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
-import json
 import os
 import pickle
 import re
@@ -37,7 +36,7 @@ import hcl2
 from lark import Tree
 
 from converter.load.address import config_address  # the state ↔ config join key, one implementation
-from converter.load.hcl_eval import Context, EvalError, Namespace, Unknown, evaluate
+from converter.load.hcl_eval import MAX_STRING, Context, EvalError, Namespace, Unknown, _weight, evaluate
 from converter.load.hcl_parse import HCL2_VERSION, PARSE_FORMAT, parse_text, to_ast
 from converter.model import ToolError
 
@@ -749,7 +748,10 @@ class _ModuleEval:
     @staticmethod
     def _safe(fn: Callable[[], Any]) -> tuple[bool, Any]:
         try:
-            return True, _plain(fn())
+            value = fn()
+            if _weight(value, MAX_STRING) > MAX_STRING:  # `[l, l]` nested 40 deep: 2**40 once copied
+                return False, None
+            return True, _plain(value)
         except (Unknown, EvalError, RecursionError):
             return False, None
         except Exception:  # noqa: BLE001 - never fail a load on an expression
@@ -770,12 +772,9 @@ def _plain(v: Any) -> Any:
 def _load_tfvars(path: str, parser: _Parser) -> dict[str, Any]:
     """Values of one tfvars file. tfvars hold constants only, so evaluation has no context."""
     if path.endswith(".json"):
-        try:
-            data = json.loads(_read(path))
-        except json.JSONDecodeError as exc:
-            raise ToolError(
-                f"invalid JSON at line {exc.lineno}: {exc.msg}", source=f"{path}:{exc.lineno}"
-            ) from None
+        from converter.load.state import strict_json_loads
+
+        data = strict_json_loads(_read(path), path, what="tfvars file")  # NaN, 1e400, 5000 digits, deep: one line
         if not isinstance(data, dict):
             raise ToolError("a .tfvars.json file must hold a JSON object", source=path)
         return data

@@ -13,13 +13,20 @@ Two failure kinds are kept apart on purpose:
 * `EvalError` — the expression is genuinely wrong for the known inputs (missing map key, type
   mismatch). `try()`/`can()` catch it, just like Terraform.
 
-Nothing here ever executes user code; evaluation is bounded by the AST size and a depth guard.
+Nothing here ever executes user code; evaluation is bounded by the AST size, a depth guard and size limits
+(`MAX_STRING`, `MAX_ITEMS`, `MAX_INT_BITS`, `MAX_RANGE`) that every growing operation checks *before* it
+allocates: `range(60000000)` built a 2.4 GB list before its length was checked, and templates, `join`,
+`replace`, `format` widths, `concat`, `flatten` and `jsonencode` over shared sub-lists can each grow a value
+exponentially through a chain of locals. A value over a limit is `Unknown` (tf2kro cannot know it), like any
+other value it does not evaluate.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
+import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -57,6 +64,54 @@ class Context:
 
 
 MAX_DEPTH = 200
+#: Largest string an expression may produce (characters). Tags, names and policies are far smaller.
+MAX_STRING = 1 << 20
+#: Largest list/object an expression may produce (elements, counted through nested lists for flatten/jsonencode).
+MAX_ITEMS = 100_000
+#: Largest integer (bits): Terraform numbers are 512-bit floats, so anything larger is not a config value.
+MAX_INT_BITS = 1024
+MAX_RANGE = 1024
+
+
+def _too_large(what: str) -> Unknown:
+    return Unknown(f"{what} exceeds tf2kro's evaluation limits")
+
+
+def _check_len(n: int, limit: int, what: str) -> None:
+    if n > limit:
+        raise _too_large(what)
+
+
+def _weight(v: Any, budget: int) -> int:
+    """Characters + 8 per element of `v` (about its JSON size), counted through shared sub-values, stopping as soon as `budget` is
+    exceeded (so the count itself is bounded: `[l, l]` nested 40 deep is 2**40 logically, one object really)."""
+    total = 0
+    stack = [v]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, str):
+            total += len(x) + 8
+        elif isinstance(x, list):
+            total += 8 * len(x) + 8
+            stack.extend(x)
+        elif isinstance(x, dict):
+            total += 8 * len(x) + 8
+            for k, val in x.items():
+                total += len(k)
+                stack.append(val)
+        else:
+            total += 8
+        if total > budget:
+            return total
+    return total
+
+
+def _number(v: int | float) -> int | float:
+    if isinstance(v, int) and v.bit_length() > MAX_INT_BITS:
+        raise _too_large("number")
+    if isinstance(v, float) and not math.isfinite(v):
+        raise _too_large("number")
+    return v
 
 
 def evaluate(ast: list, ctx: Context) -> Any:
@@ -67,9 +122,14 @@ def evaluate(ast: list, ctx: Context) -> Any:
     if kind == "lit":
         return ast[1]
     if kind == "tmpl":
-        return "".join(
-            ast_part if isinstance(ast_part, str) else _to_str(evaluate(ast_part, ctx)) for ast_part in ast[1]
-        )
+        parts = []
+        size = 0
+        for ast_part in ast[1]:
+            part = ast_part if isinstance(ast_part, str) else _to_str(evaluate(ast_part, ctx))
+            size += len(part)
+            _check_len(size, MAX_STRING, "template result")
+            parts.append(part)
+        return "".join(parts)
     if kind == "name":
         name = ast[1]
         if name in ctx.scope:
@@ -226,16 +286,21 @@ def _binary(op: str, left: list, right: list, ctx: Context) -> Any:
         return not _equal(lv, rv)
     a, b = _num(lv), _num(rv)
     if op == "+":
-        return a + b
+        return _number(a + b)
     if op == "-":
-        return a - b
+        return _number(a - b)
     if op == "*":
-        return a * b
+        if isinstance(a, int) and isinstance(b, int) and a.bit_length() + b.bit_length() > MAX_INT_BITS:
+            raise _too_large("product")
+        return _number(a * b)
     if op == "/":
         if b == 0:
             raise EvalError("division by zero")
-        r = a / b
-        return int(r) if r.is_integer() else r
+        try:
+            r = a / b
+        except OverflowError:
+            raise _too_large("quotient") from None
+        return int(_number(r)) if r.is_integer() else _number(r)
     if op == "%":
         if b == 0:
             raise EvalError("modulo by zero")
@@ -333,6 +398,7 @@ def _merge(*maps: Any) -> dict:
             continue
         if not isinstance(m, dict):
             raise EvalError("merge() needs maps")
+        _check_len(len(out) + len(m), MAX_ITEMS, "merge() result")
         out.update(m)
     return out
 
@@ -342,6 +408,7 @@ def _concat(*lists: Any) -> list:
     for seq in lists:
         if not isinstance(seq, list):
             raise EvalError("concat() needs lists")
+        _check_len(len(out) + len(seq), MAX_ITEMS, "concat() result")
         out.extend(seq)
     return out
 
@@ -364,6 +431,10 @@ def _format(fmt: str, *args: Any) -> str:
             raise EvalError("bad format")
         verb, spec = fmt[j], fmt[i + 1 : j]
         i = j + 1
+        for width in re.findall(r"[0-9]+", spec):  # `%0999999999d` would allocate a GB before any check
+            if len(width) > 7 or int(width) > MAX_STRING:
+                raise _too_large("format() width")
+        _check_len(sum(len(x) for x in out), MAX_STRING, "format() result")
         if verb == "%":
             out.append("%")
             continue
@@ -372,6 +443,8 @@ def _format(fmt: str, *args: Any) -> str:
         v = args[n]
         n += 1
         if verb in ("s", "v"):
+            if isinstance(v, list | dict):
+                _check_len(_weight(v, MAX_STRING), MAX_STRING, "format() argument")
             out.append(("%" + spec + "s") % (_to_str(v) if not isinstance(v, list | dict) else json.dumps(v)))
         elif verb == "d":
             out.append(("%" + spec + "d") % int(_num(v)))
@@ -385,6 +458,7 @@ def _format(fmt: str, *args: Any) -> str:
             out.append(_to_str(bool(v)))
         else:
             raise EvalError(f"format verb %{verb}")
+    _check_len(sum(len(x) for x in out), MAX_STRING, "format() result")
     return "".join(out)
 
 
@@ -410,9 +484,13 @@ def _tolist(v: Any) -> list:
 def _toset(v: Any) -> list:
     if not isinstance(v, list):
         raise EvalError("toset() needs a list")
+    _check_len(_weight(v, MAX_STRING), MAX_STRING, "toset() input")
     seen: list = []
-    for item in v:
-        if item not in seen:
+    keys: set[str] = set()
+    for item in v:  # linear (a list membership test per item was quadratic)
+        key = _identity(item)
+        if key not in keys:
+            keys.add(key)
             seen.append(item)
     # Terraform iterates string sets in lexical order; keep that for predictable output
     return sorted(seen) if all(isinstance(s, str) for s in seen) else seen
@@ -461,19 +539,26 @@ def _join(sep: str, *lists: Any) -> str:
     for seq in lists:
         if not isinstance(seq, list):
             raise EvalError("join() needs lists")
+        _check_len(len(items) + len(seq), MAX_ITEMS, "join() input")
         items.extend(seq)
-    return str(sep).join(_to_str(x) for x in items)
+    strs = [_to_str(x) for x in items]
+    _check_len(sum(map(len, strs)) + len(str(sep)) * max(len(strs) - 1, 0), MAX_STRING, "join() result")
+    return str(sep).join(strs)
 
 
 def _replace(s: str, old: str, new: str) -> str:
     if len(old) > 1 and old.startswith("/") and old.endswith("/"):
         raise Unknown("regex replace() is not evaluated")  # RE2 syntax differs from Python's
-    return str(s).replace(str(old), str(new))
+    s, old, new = str(s), str(old), str(new)
+    count = s.count(old) if old else len(s) + 1
+    _check_len(len(s) + count * (len(new) - len(old)), MAX_STRING, "replace() result")
+    return s.replace(old, new)
 
 
 def _flatten(v: Any) -> list:
     if not isinstance(v, list):
         raise EvalError("flatten() needs a list")
+    _check_len(_weight(v, MAX_ITEMS), MAX_ITEMS, "flatten() result")
     out: list = []
     for item in v:
         out.extend(_flatten(item) if isinstance(item, list) else [item])
@@ -508,12 +593,21 @@ def _compact(v: Any) -> list:
     return [x for x in v if x is not None and x != ""]
 
 
+def _identity(x: Any) -> str:
+    """A hashable key that tells values apart as Terraform does (true is not 1)."""
+    return json.dumps(x, sort_keys=True, default=str)
+
+
 def _distinct(v: Any) -> list:
     if not isinstance(v, list):
         raise EvalError("distinct() needs a list")
+    _check_len(_weight(v, MAX_STRING), MAX_STRING, "distinct() input")
     out: list = []
-    for x in v:
-        if x not in out:
+    seen: set[str] = set()
+    for x in v:  # linear, not `x not in out` (quadratic on a 100k list)
+        key = _identity(x)
+        if key not in seen:
+            seen.add(key)
             out.append(x)
     return out
 
@@ -528,10 +622,17 @@ def _range(*args: Any) -> list:
     nums = [int(_num(a)) for a in args]
     if len(nums) > 3 or not nums:
         raise EvalError("range() takes 1-3 arguments")
-    result = list(range(*nums))
-    if len(result) > 1024:
+    try:
+        span = range(*nums)  # lazy: its length is known before a single element exists
+    except ValueError as exc:
+        raise EvalError(f"range(): {exc}") from None
+    try:
+        n = len(span)
+    except OverflowError:
+        raise _too_large("range()") from None
+    if n > MAX_RANGE:
         raise Unknown("range() too large")
-    return result
+    return list(span)
 
 
 def _one(v: Any) -> Any:
@@ -550,6 +651,7 @@ def _strlist(fn: Callable[[str], Any]) -> Callable[[Any], Any]:
 
 
 def _jsonencode(v: Any) -> str:
+    _check_len(_weight(v, MAX_STRING), MAX_STRING, "jsonencode() result")
     return json.dumps(v, separators=(",", ":"), sort_keys=True)
 
 

@@ -63,6 +63,30 @@ _SKIP = frozenset({"new_line_or_comment"})
 _TEMPLATE_OPEN = re.compile(r"(?<![$%])([$%])\{")
 
 
+#: Largest string literal or heredoc body parsed. The grammar's lexer holds ~230 bytes per character of a literal
+#: (a 5 MB literal took 1.1 GB, 1 MB took 240 MB); 256 KiB is far above any hand-written policy or script and
+#: keeps one literal under ~60 MB. Checked on the raw text, before the parser allocates anything.
+MAX_LITERAL = 256 * 1024
+_HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\r?\n")
+
+
+def check_literal_sizes(text: str, filename: str) -> None:
+    """Refuse a line (a quoted string cannot span lines) or a heredoc body longer than MAX_LITERAL."""
+    if len(text) <= MAX_LITERAL:
+        return
+    for lineno, line in enumerate(text.split("\n"), 1):
+        if len(line) > MAX_LITERAL:
+            raise ToolError(f"line longer than {MAX_LITERAL // 1024} KiB: tf2kro does not parse string literals "
+                            "this large", source=f"{filename}:{lineno}")
+    for m in _HEREDOC.finditer(text):
+        end = re.compile(rf"^[ \t]*{re.escape(m.group(1))}[ \t]*\r?$", re.M).search(text, m.end())
+        body = (end.start() if end else len(text)) - m.end()
+        if body > MAX_LITERAL:
+            lineno = text.count("\n", 0, m.start()) + 1
+            raise ToolError(f"heredoc {m.group(1)} longer than {MAX_LITERAL // 1024} KiB: tf2kro does not parse "
+                            "literals this large", source=f"{filename}:{lineno}")
+
+
 def parse_text(text: str, filename: str = "<string>", *, tfvars: bool = False) -> dict[str, Any]:
     """Parse HCL source into a FileParse dict (see module docstring).
 
@@ -76,6 +100,7 @@ def parse_text(text: str, filename: str = "<string>", *, tfvars: bool = False) -
     if old_limit < 20000:
         sys.setrecursionlimit(20000)  # long `a + b + c ...` chains nest deeply in the Lark tree
     try:
+        check_literal_sizes(text, filename)
         try:
             tree = hcl2.parses_to_tree(text)
         except UnexpectedInput as exc:

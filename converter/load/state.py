@@ -9,13 +9,23 @@ from __future__ import annotations
 
 import gc
 import json
+import math
+import re
 import sys
 from pathlib import Path
 from typing import IO, Any
 
+from converter.load.address import hcl_quote
 from converter.model import ResourceInstance, SensitivePath, StateFile, ToolError
 
 SUPPORTED_VERSION = 4
+
+#: Terraform's identifier grammar (hclsyntax: ID_Start/`_` then ID_Continue/`-`), restricted to what a resource
+#: type, resource name or module call name can be. Anything else in state was hand-edited or crafted, and would
+#: turn into code when it is interpolated into a generated `removed`/`import` block or a shell script.
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+_MODULE_STEP = re.compile(r'module\.([A-Za-z_][A-Za-z0-9_-]*)(\[(?:[0-9]+|"(?:[^"\\\n\r]|\\.)*")\])?')
+MODES = ("managed", "data")
 
 
 def load_state(source: str | Path | IO[str]) -> StateFile:
@@ -59,11 +69,7 @@ def parse_state(text: str, name: str = "<state>") -> StateFile:
 def _parse_state(text: str, name: str) -> StateFile:
     if not text.strip():
         raise ToolError("state file is empty", source=name)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        hint = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) - 1 else ""
-        raise ToolError(f"not valid JSON at line {exc.lineno} column {exc.colno}{hint}: {exc.msg}", source=name) from None
+    doc = strict_json_loads(text, name, what="state file")
     if not isinstance(doc, dict) or "version" not in doc or not any(
         k in doc for k in ("resources", "modules", "terraform_version", "lineage")
     ):
@@ -99,6 +105,66 @@ def _parse_state(text: str, name: str) -> StateFile:
     )
 
 
+def _refuse_constant(token: str) -> Any:
+    raise ValueError(f"{token} is not a JSON number (Terraform never writes it)")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"duplicate key {k!r} in one object (which one would Terraform use?)")
+        out[k] = v
+    return out
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
+def strict_json_loads(text: str, name: str, what: str = "file") -> Any:
+    """JSON as Terraform writes it, refusing what it never writes: NaN/Infinity, numbers out of float range,
+    integers longer than Python converts (ValueError), duplicate keys, nesting deeper than the parser's stack.
+    Every refusal is one ToolError naming the file, never a traceback."""
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_refuse_constant,
+                          parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        hint = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) - 1 else ""
+        raise ToolError(f"not valid JSON at line {exc.lineno} column {exc.colno}{hint}: {exc.msg}", source=name) from None
+    except RecursionError:
+        raise ToolError(f"{what} is nested too deeply to be a Terraform document", source=name) from None
+    except ValueError as exc:
+        raise ToolError(f"{what} refused: {str(exc).splitlines()[0][:200]}", source=name) from None
+
+
+def _identifier(value: str, what: str, where: str) -> str:
+    if not IDENTIFIER.match(value):
+        raise ToolError(f"{what} {value[:80]!r} is not a Terraform identifier (letters, digits, '_' and '-', "
+                        "starting with a letter or '_')", source=where)
+    return value
+
+
+def _module_path(module: str, where: str) -> str:
+    pos = 0
+    while pos < len(module):
+        m = _MODULE_STEP.match(module, pos)
+        if m is None:
+            raise ToolError(f"module address {module[:120]!r} is not a Terraform module path "
+                            '(module.NAME, module.NAME[0], module.NAME["key"], joined by ".")', source=where)
+        pos = m.end()
+        if pos < len(module):
+            if module[pos] != ".":
+                raise ToolError(f"module address {module[:120]!r} is not a Terraform module path", source=where)
+            pos += 1
+            if pos == len(module):
+                raise ToolError(f"module address {module[:120]!r} ends with '.'", source=where)
+    return module
+
+
 def _resource_instances(res: Any, ri: int, name: str) -> list[ResourceInstance]:
     where = f"{name}: resources[{ri}]"
     if not isinstance(res, dict):
@@ -106,9 +172,14 @@ def _resource_instances(res: Any, ri: int, name: str) -> list[ResourceInstance]:
     for key in ("mode", "type", "name"):
         if not isinstance(res.get(key), str):
             raise ToolError(f"resource entry lacks '{key}'", source=where)
+    if res["mode"] not in MODES:
+        raise ToolError(f"resource mode {res['mode'][:40]!r} is neither 'managed' nor 'data'", source=where)
+    _identifier(res["type"], "resource type", where)
+    _identifier(res["name"], "resource name", where)
     module = res.get("module") or ""
     if not isinstance(module, str):
         raise ToolError("resource entry's 'module' is not a string", source=where)
+    _module_path(module, where)
     out: list[ResourceInstance] = []
     raw_instances = res.get("instances") or []  # zero-instance blocks (count = 0) are legal and skipped
     if not isinstance(raw_instances, list):
@@ -118,10 +189,15 @@ def _resource_instances(res: Any, ri: int, name: str) -> list[ResourceInstance]:
             raise ToolError(f"instances[{ii}] is not an object", source=where)
         attrs = inst.get("attributes")
         if attrs is None and "attributes_flat" in inst:
-            attrs = _unflatten(inst["attributes_flat"])
+            flat = inst["attributes_flat"]
+            if not isinstance(flat, dict) or not all(isinstance(v, str) for v in flat.values()):
+                raise ToolError(f"instances[{ii}].attributes_flat is not an object of strings", source=where)
+            attrs = _unflatten(flat)
         if not isinstance(attrs, dict):
             raise ToolError(f"instances[{ii}] has no attributes object", source=f"{where} {res['type']}.{res['name']}")
         key = inst.get("index_key")
+        if key is not None and (isinstance(key, bool) or not isinstance(key, (int, str))):
+            raise ToolError(f"instances[{ii}].index_key is neither a number nor a string", source=where)
         address = instance_address(module, res["mode"], res["type"], res["name"], key)
         deposed = inst.get("deposed")
         out.append(
@@ -135,7 +211,7 @@ def _resource_instances(res: Any, ri: int, name: str) -> list[ResourceInstance]:
                 provider=str(res.get("provider", "")),
                 attributes=attrs,
                 schema_version=_int(inst.get("schema_version"), f"instances[{ii}].schema_version", where),
-                sensitive_paths=tuple(_sensitive_paths(inst.get("sensitive_attributes"))),
+                sensitive_paths=tuple(_sensitive_paths(inst.get("sensitive_attributes"), f"{where} instances[{ii}]")),
                 dependencies=tuple(d for d in _list(inst.get("dependencies"), f"instances[{ii}].dependencies", where)
                                    if isinstance(d, str)),
                 tainted=inst.get("status") == "tainted",
@@ -181,10 +257,10 @@ def instance_address(module: str, mode: str, rtype: str, rname: str, key: int | 
         return base
     if isinstance(key, bool) or not isinstance(key, (int, str)):
         key = str(key)
-    return f"{base}[{key}]" if isinstance(key, int) else f"{base}[{json.dumps(key)}]"
+    return f"{base}[{key}]" if isinstance(key, int) else f"{base}[{hcl_quote(key)}]"
 
 
-def _sensitive_paths(raw: Any) -> list[SensitivePath]:
+def _sensitive_paths(raw: Any, where: str = "") -> list[SensitivePath]:
     """Terraform writes `[[{"type": "get_attr", "value": "password"}, {"type": "index", "value": {...}}]]`."""
     paths: list[SensitivePath] = []
     if not isinstance(raw, list):
@@ -200,6 +276,8 @@ def _sensitive_paths(raw: Any) -> list[SensitivePath]:
                     steps.append(value)
                 elif step.get("type") == "index":
                     v = value.get("value") if isinstance(value, dict) else value
+                    if isinstance(v, float) and not v.is_integer():
+                        raise ToolError(f"sensitive_attributes index {v!r} is not a whole number", source=where)
                     steps.append(int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v))
         elif isinstance(path, str):  # tolerate a flat "a.b" form
             steps = list(path.split("."))

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from typing import Any
+
+from converter.load.address import hcl_quote, is_address
+from converter.model import ToolError
 
 MANUAL = "manual"
 _FIELD = re.compile(r"\{([^{}]+)\}")
@@ -53,19 +57,30 @@ def import_id(template: str | None, attributes: dict[str, Any]) -> ImportId:
 
 
 def hcl_string(value: str) -> str:
-    """A quoted HCL string literal: escapes, and template sequences made literal."""
-    s = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
-    s = s.replace("${", "$${").replace("%{", "%%{")
-    return f'"{s}"'
+    """A quoted HCL string literal: escapes, and template sequences made literal (the one quoting function,
+    `converter.load.address.hcl_quote`, which is Terraform's own)."""
+    return hcl_quote(value)
+
+
+def hcl_address(address: str) -> str:
+    """An address placed unquoted in HCL (`from =`, `to =`): only ever a well-formed Terraform address, whose
+    instance keys the loader rendered through hcl_quote. Anything else would be code, so it is refused."""
+    if not is_address(address):
+        raise ToolError(f"refusing to write {address[:120]!r} into Terraform: not a resource address "
+                        "(this is a tf2kro bug; nothing was written)")
+    return address
+
+
+def hcl_comment(text: str) -> list[str]:
+    """`# ` comment lines: every line break Python knows (a superset of HCL's) starts a new comment line."""
+    return [f"# {c}" for c in text.splitlines()]
 
 
 def removed_block(config_address: str, comment: str = "") -> str:
-    lines = []
-    if comment:
-        lines.extend(f"# {c}" for c in comment.splitlines())
+    lines = hcl_comment(comment) if comment else []
     lines += [
         "removed {",
-        f"  from = {config_address}",
+        f"  from = {hcl_address(config_address)}",
         "",
         "  lifecycle {",
         "    destroy = false",
@@ -76,13 +91,14 @@ def removed_block(config_address: str, comment: str = "") -> str:
 
 
 def import_block(address: str, ident: str, comment: str = "") -> str:
-    lines = [f"# {c}" for c in comment.splitlines()] if comment else []
-    lines += ["import {", f"  to = {address}", f"  id = {hcl_string(ident)}", "}"]
+    lines = hcl_comment(comment) if comment else []
+    lines += ["import {", f"  to = {hcl_address(address)}", f"  id = {hcl_string(ident)}", "}"]
     return "\n".join(lines) + "\n"
 
 
 def shell_quote(s: str) -> str:
-    return "'" + s.replace("'", "'\"'\"'") + "'"
+    """One shell word, whatever `s` holds (shlex.quote: single quotes, `'` spelled `'"'"'`)."""
+    return shlex.quote(s)
 
 
 def terraform_fmt(text: str) -> str:
