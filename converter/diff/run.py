@@ -35,7 +35,7 @@ def run_diff(estate: Any, *, clients: AwsClients | None = None, live: LiveRead |
              source: str | None = None) -> DiffReport:
     if live is None:
         if clients is None:
-            clients = AwsClients(region=estate.result.region)
+            clients = AwsClients(region=estate.result.region, allowed=estate_allowed(estate))
         live = capture(estate, clients, phase=phase, scope_tags=scope_tags)
         source = source or "aws"
     return diff_estate(estate, live, phase=phase, source=source or "capture", ignore=ignore)
@@ -62,6 +62,13 @@ def state_regions(estate: Any) -> Counter:
     return out
 
 
+def estate_allowed(estate: Any) -> frozenset[tuple[str, str]]:
+    """The guard's allow-list from the mappings this estate was loaded with (plus the fixed calls)."""
+    from converter.diff.operations import allowed_operations
+
+    return allowed_operations(tm.describe for tm in estate.mappings.types.values())
+
+
 def check_region(estate: Any, region: str | None) -> None:
     """An explicit --region the state's ARNs do not name is refused: a read there finds none of the estate and
     would report every regional resource `deleted` (measured: 6 resources on the sample)."""
@@ -81,6 +88,6 @@ def connect(estate: Any, *, region: str | None, profile: str | None, endpoint_ur
     through `echo`). Raises AwsUnreachable (one line, exit 2) when nothing can be read."""
     check_region(estate, region)
     clients = AwsClients(region=region or estate.result.region, profile=profile, endpoint_url=endpoint_url,
-                         max_attempts=max_attempts)
+                         max_attempts=max_attempts, allowed=estate_allowed(estate))
     echo(clients.preflight().line())
     return clients
