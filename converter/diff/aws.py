@@ -97,7 +97,7 @@ class AwsClients:
         self._clients[service] = client
         return client
 
-    def _new_client(self, service: str, cfg: Any) -> Any:
+    def _new_client(self, service: str, cfg: Any, *, counted: bool = True) -> Any:
         kwargs: dict[str, Any] = {"config": cfg}
         if self.endpoint_url:
             kwargs["endpoint_url"] = self.endpoint_url
@@ -109,8 +109,9 @@ class AwsClients:
             raise AwsUnreachable(f"AWS client {service}: {exc}") from None
         events = client.meta.events
         events.register_first("before-parameter-build", self._guard)
-        events.register("before-call", self._count_call)
-        events.register("before-send", self._count_attempt)
+        if counted:
+            events.register("before-call", self._count_call)
+            events.register("before-send", self._count_attempt)
         for event, handler in self.extra_handlers:
             events.register(event, handler)
         return client
@@ -122,7 +123,7 @@ class AwsClients:
 
         cfg = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5, read_timeout=15,
                      user_agent_extra="tf2kro-preflight")
-        sts = self._new_client("sts", cfg)
+        sts = self._new_client("sts", cfg, counted=False)  # the scan's call counts stay the scan's
         endpoint = str(sts.meta.endpoint_url)
         try:
             ident = sts.get_caller_identity()

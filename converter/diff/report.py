@@ -303,7 +303,7 @@ def render_junit(report: DiffReport, secrets: list[str], *, allow_unknown: bool 
     for r in _resources(report):
         tests += 1
         case = ET.SubElement(suite, "testcase", {"classname": clean(r.tf_type), "name": clean(r.address),
-                                                 "time": "0.000", "timestamp": ts})
+                                                 "time": "0.000"})
         counted = [f for f in r.findings if f.cls in COUNTED and not f.ignored]
         if counted:
             failures += 1

@@ -54,7 +54,7 @@ def state_regions(estate: Any) -> Counter:
                 continue
             if key == "region" and v:
                 found.add(v)
-            elif key == "arn" or key.endswith("_arn"):
+            elif key == "arn":  # the resource's own ARN (not a referenced one: a CloudFront cert is in us-east-1)
                 m = _ARN_REGION.match(v)
                 if m:
                     found.add(m.group(1))
