@@ -370,3 +370,18 @@ def test_state_with_no_readable_resource_is_not_an_empty_capture(tmp_path: Path,
     res = CliRunner().invoke(main, ["inventory", "capture", "--state", str(path), "--region", "eu-west-1",
                                     "--endpoint-url", moto.url, "--out", str(out)])
     assert res.exit_code == 2 and "nothing to capture" in res.stderr and not out.exists()
+
+
+@settings(max_examples=150, deadline=None)
+@given(secret=st.text(st.characters(blacklist_characters='*"{}[]:, ', blacklist_categories=("Cs",)),
+                      min_size=6, max_size=24),  # JSON syntax characters excluded: they occur in any document
+       prefix=st.text(max_size=8), suffix=st.text(max_size=8))
+def test_scrub_tree_removes_a_secret_from_every_leaf_in_every_json_form(secret: str, prefix: str, suffix: str) -> None:
+    from converter.diff.redact import contains_secret, scrub_tree
+
+    doc = {"Tags": [{"Key": f"{prefix}{secret}", "Value": f"{prefix}{secret}{suffix}"}],
+           "nested": {"list": [secret, 1, None, {"deep": suffix + secret}]}}
+    clean = scrub_tree(doc, [secret])
+    assert contains_secret(doc, [secret]) and not contains_secret(clean, [secret])
+    text = json.dumps(clean)  # ensure_ascii: non-ASCII secrets would appear \u-escaped
+    assert secret not in text and json.dumps(secret)[1:-1] not in text
