@@ -64,12 +64,14 @@ def _resources(report: DiffReport) -> list[Any]:
 
 NOT_CHECKED = "not-checked"
 FINDINGS = "findings"
+PARTIAL = "partially-checked"
 CLEAN = "clean"
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """What the run means for CI: `not-checked` (exit 2), `findings` (exit 1) or `clean` (exit 0)."""
+    """What the run means for CI: `not-checked` (exit 2), `findings` (exit 1), `partially-checked` (unknown
+    resources accepted by --allow-unknown, exit 0) or `clean` (exit 0)."""
 
     status: str
     exit_code: int
@@ -85,7 +87,10 @@ def verdict(report: DiffReport, allow_unknown: bool = False) -> Verdict:
     findings = report.exit_code == 1
     if unknown and not allow_unknown:
         return Verdict(NOT_CHECKED, 2, checked, unknown, allow_unknown)
-    return Verdict(FINDINGS if findings else CLEAN, 1 if findings else 0, checked, unknown, allow_unknown)
+    if findings:
+        return Verdict(FINDINGS, 1, checked, unknown, allow_unknown)
+    # unknown resources accepted by --allow-unknown: exit 0, but the report never calls it clean
+    return Verdict(PARTIAL if unknown else CLEAN, 0, checked, unknown, allow_unknown)
 
 
 # ---------------------------------------------------------------------------------------------- JSON
@@ -216,6 +221,8 @@ def _md_verdict(report: DiffReport, v: Verdict) -> str:
         text = (text + " " if text else "") + (
             "**Pending Terraform changes**: the configuration differs from state; tf2kro renders state, so these "
             "changes are lost after the hand-over — apply them first (or change the configuration).")
+    if v.unknown and v.status == FINDINGS:
+        text += f" {v.unknown} resource(s) were not checked (`unknown`, accepted by `--allow-unknown`)."
     return text
 
 
