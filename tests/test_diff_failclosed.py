@@ -385,3 +385,32 @@ def test_scrub_tree_removes_a_secret_from_every_leaf_in_every_json_form(secret: 
     assert contains_secret(doc, [secret]) and not contains_secret(clean, [secret])
     text = json.dumps(clean)  # ensure_ascii: non-ASCII secrets would appear \u-escaped
     assert secret not in text and json.dumps(secret)[1:-1] not in text
+
+
+def test_endpoint_lost_mid_scan_stops_after_one_retry(moto: MotoServer, tmp_path: Path) -> None:
+    """The preflight passed, then EC2 stops answering: the scan stops with one line (not 8 attempts with backoff
+    for every type)."""
+    from botocore.exceptions import EndpointConnectionError
+
+    from converter.diff.aws import AwsUnreachable
+    from converter.diff.run import run_diff
+    from converter.pipeline import load_estate
+
+    est = build(moto.client)
+    path = tmp_path / "terraform.tfstate"
+    path.write_text(est.state_json())
+
+    sent = []
+
+    def refuse(request, event_name="", **kw):
+        sent.append(event_name)
+        raise EndpointConnectionError(endpoint_url=request.url)
+
+    clients = AwsClients(region="eu-west-1", endpoint_url=moto.url, max_attempts=8,
+                         extra_handlers=[("before-send.ec2", refuse)])
+    clients.preflight()
+    t0 = time.monotonic()
+    with pytest.raises(AwsUnreachable, match="endpoint unreachable .EndpointConnectionError. after 2 attempts"):
+        run_diff(load_estate(path, region="eu-west-1"), clients=clients)
+    assert time.monotonic() - t0 < 10
+    assert len(sent) == 2 and len(set(sent)) == 1  # one call, retried once, then the scan stopped

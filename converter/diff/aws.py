@@ -109,6 +109,7 @@ class AwsClients:
             raise AwsUnreachable(f"AWS client {service}: {exc}") from None
         events = client.meta.events
         events.register_first("before-parameter-build", self._guard)
+        events.register_first("needs-retry", self._stop_connection_retries)
         if counted:
             events.register("before-call", self._count_call)
             events.register("before-send", self._count_attempt)
@@ -149,6 +150,15 @@ class AwsClients:
         if (service, name) not in self.allowed:
             raise ReadOnlyViolation(f"refused {service}:{name}: not in tf2kro's read-only allow-list "
                                     "(the reads named in mappings/ plus sts:GetCallerIdentity, eks:DescribeAddonVersions)")
+
+    @staticmethod
+    def _stop_connection_retries(attempts: int | None = None, caught_exception: BaseException | None = None,
+                                 **kw: Any) -> None:
+        """A connection failure is retried once, not `max_attempts` times with backoff for every type: the endpoint
+        is gone, so the scan stops (exit 2) instead of waiting minutes for an all-unknown report."""
+        if caught_exception is not None and type(caught_exception).__name__ in _CONNECTION and (attempts or 0) >= 2:
+            raise AwsUnreachable(f"endpoint unreachable ({type(caught_exception).__name__}) after {attempts} attempts; "
+                                 "nothing more was checked")
 
     def _count_call(self, model: Any = None, **kw: Any) -> None:
         self.calls[(model.service_model.service_name, model.name)] += 1
@@ -191,6 +201,8 @@ def safe_message(text: Any, limit: int = 200) -> str:
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
+_CONNECTION = frozenset({"EndpointConnectionError", "ConnectTimeoutError", "ConnectionClosedError",
+                         "ProxyConnectionError", "SSLError", "ReadTimeoutError"})
 _UNREACHABLE = ("EndpointConnectionError", "ConnectTimeoutError", "ConnectionClosedError", "ProxyConnectionError",
                 "SSLError", "ReadTimeoutError", "NoCredentialsError", "PartialCredentialsError",
                 "CredentialRetrievalError", "ProfileNotFound", "NoRegionError", "InvalidRegionError",
