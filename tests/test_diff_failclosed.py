@@ -169,6 +169,9 @@ def test_unknown_is_not_checked_exit_2_and_junit_error(moto: MotoServer, tmp_pat
     assert "No drift" not in res.stdout and "not checked" in res.stdout
     cases = {c.get("name"): c for c in ET.parse(xml).getroot().iter("testcase")}
     assert all(cases[n].find("skipped") is not None for n in cases if n.startswith("aws_subnet."))
+    res = CliRunner().invoke(main, ["diff", "--state", str(path), "--live", str(cap), "--format", "json",
+                                    "--allow-unknown"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["verdict"] == "partially-checked"
 
 
 def test_plan_live_with_unknown_or_deleted_is_blocking(moto: MotoServer, tmp_path: Path) -> None:
