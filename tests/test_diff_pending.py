@@ -39,8 +39,9 @@ def empty_capture(tmp_path: Path) -> Path:
 
 
 def _diff(state: Path, hcl: Path, capture: Path, *extra: str, fmt: str = "json") -> tuple[int, str]:
+    # the empty capture leaves every resource `unknown`: accepted here, only the HCL-vs-state comparison is tested
     res = CliRunner().invoke(main, ["diff", "--state", str(state), "--hcl", str(hcl), "--live", str(capture),
-                                    "--format", fmt, *extra])
+                                    "--format", fmt, "--allow-unknown", *extra])
     assert res.exit_code in (0, 1), res.output + repr(res.exception)
     return res.exit_code, res.stdout
 
@@ -241,7 +242,7 @@ def test_every_format_lists_pending_changes_and_ignore_baseline(fixture_estate, 
     assert "pending-terraform-change" in table and "enable_dns_hostnames" in table and "4 pending-terraform-change" in table
     _, md = _diff(state, hcl, empty_capture, fmt="md")
     assert f"| {PENDING} |" in md and "Pending Terraform changes" in md and "main.tf:16" in md
-    assert "`aws_security_group_rule.https description`" in md  # a folded child's finding names the child
+    assert "<code>aws_security_group_rule.https description</code>" in md  # a folded child's finding names the child
     _, junit = _diff(state, hcl, empty_capture, fmt="junit")
     import xml.etree.ElementTree as ET
 
@@ -261,8 +262,12 @@ def test_every_format_lists_pending_changes_and_ignore_baseline(fixture_estate, 
 
 def test_without_hcl_nothing_is_compared(fixture_estate, empty_capture) -> None:
     state, _ = fixture_estate
-    res = CliRunner().invoke(main, ["diff", "--state", str(state), "--live", str(empty_capture), "--format", "json"])
+    res = CliRunner().invoke(main, ["diff", "--state", str(state), "--live", str(empty_capture), "--format", "json",
+                                    "--allow-unknown"])
     assert res.exit_code == 0 and json.loads(res.stdout)["summary"]["counts"][PENDING] == 0
+    # without --allow-unknown, a capture that read nothing is "not checked", exit 2 — never clean
+    res = CliRunner().invoke(main, ["diff", "--state", str(state), "--live", str(empty_capture), "--format", "json"])
+    assert res.exit_code == 2 and json.loads(res.stdout)["verdict"] == "not-checked"
 
 
 # ---------------------------------------------------------------------------------------------- sample estate

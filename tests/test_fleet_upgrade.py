@@ -183,23 +183,33 @@ def test_upgrade_rejects_older_version(tmp_path):
 
 
 def test_describe_addon_versions_api_is_read_only_and_paginated(monkeypatch):
-    """Without --addon-versions the EKS API is called (moto lacks it: stubbed with botocore's Stubber)."""
-    import boto3
-    from botocore.stub import Stubber
+    """Without --addon-versions the EKS API is called through the guarded factory (moto lacks the API: answered by
+    a botocore before-send hook): paginated, counted, and only DescribeAddonVersions is sent."""
+    from botocore.awsrequest import AWSResponse
 
+    from converter.diff.aws import AwsClients
     from converter.fleet import upgrade
 
-    client = boto3.client("eks", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y")
-    stub = Stubber(client)
-    page1 = {"addons": [DESCRIBE["addons"][0]], "nextToken": "t1"}
-    page2 = {"addons": [], "nextToken": None}
-    page2.pop("nextToken")
-    stub.add_response("describe_addon_versions", page1, {"kubernetesVersion": "1.31", "addonName": "vpc-cni"})
-    stub.add_response("describe_addon_versions", page2,
-                      {"kubernetesVersion": "1.31", "addonName": "vpc-cni", "nextToken": "t1"})
-    page1["nextToken"] = "t1"
-    monkeypatch.setattr(boto3, "client", lambda *a, **k: client)
-    with stub:
-        got = upgrade.fetch_addon_versions("1.31", ["vpc-cni"], "eu-west-1")
+    for k, v in (("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "y")):
+        monkeypatch.setenv(k, v)
+    pages = [{"addons": [DESCRIBE["addons"][0]], "nextToken": "t1"}, {"addons": []}]
+    seen = []
+
+    class _Raw:
+        def __init__(self, body: bytes):
+            self.body = body
+
+        def stream(self, **kw):
+            yield self.body
+
+    def answer(request, event_name="", **kw):
+        seen.append((event_name, request.url))
+        return AWSResponse(request.url, 200, {"Content-Type": "application/json"}, _Raw(json.dumps(pages[len(seen) - 1]).encode()))
+
+    clients = AwsClients(region="eu-west-1", max_attempts=1, extra_handlers=[("before-send.eks", answer)])
+    got = upgrade.fetch_addon_versions("1.31", ["vpc-cni"], clients)
+    assert [e for e, _ in seen] == ["before-send.eks.DescribeAddonVersions"] * 2
+    assert "nextToken=t1" in seen[1][1] and "kubernetesVersion=1.31" in seen[0][1]
+    assert clients.calls[("eks", "DescribeAddonVersions")] == 2
     assert [a["addonName"] for a in got["addons"]] == ["vpc-cni"]
     assert choose_addon_versions(got, {"vpc-cni": "v1"}, "1.31")["vpc-cni"]["to"] == "v1.19.0-eksbuild.1"

@@ -1,78 +1,137 @@
 """`tf2kro diff`: three-way, attribute-level diff of an estate against live AWS (or a capture).
 
 Exit codes: 0 no drift; 1 drift, deletion, unmanaged resource, adoption-would-change or (with --hcl) a pending
-Terraform change found; 2 error.
-Types that could not be read (AccessDenied, API missing) are reported `unknown` and do not change the exit code.
+Terraform change found; 2 error or **not checked**: no credentials, endpoint unreachable (the `sts
+get-caller-identity` preflight fails within seconds), or any resource left `unknown` (AccessDenied, API missing)
+unless --allow-unknown. The reports then say "not checked", never "No drift".
 Format of the output, the ignore file and the capture: docs/diff.md.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
 
 from converter.commands.common import PHASES, estate_options, open_estate
 
+FORMATS = ("table", "json", "md", "junit")
+IGNORE_FILE = ".tf2kroignore"
+
 
 def aws_options(fn):
+    fn = click.option("--allow-unknown", is_flag=True, default=False,
+                      help="Accept resources that could not be read (`unknown`): exit 0/1 on what was read instead "
+                           "of 2 (no credentials / unreachable endpoint is still 2).")(fn)
     fn = click.option("--max-attempts", type=click.IntRange(1, 30), default=8, show_default=True,
                       help="Attempts per AWS call (adaptive retry mode: backoff + client-side rate limiting).")(fn)
     fn = click.option("--scope-tag", "scope_tags", multiple=True, metavar="KEY=VALUE",
                       help="Scope the unmanaged scan to resources with this tag (repeatable; default: the estate's VPCs).")(fn)
     fn = click.option("--endpoint-url", default=None, help="AWS endpoint URL (e.g. a moto server).")(fn)
-    fn = click.option("--profile", default=None, help="AWS profile.")(fn)
+    fn = click.option("--profile", default=None, help="AWS profile (default: the environment's credentials).")(fn)
     fn = click.option("--phase", type=click.Choice(PHASES), default=None, help="Only this phase's resources.")(fn)
     return fn
+
+
+def parse_outputs(values: tuple[str, ...], fmt: str) -> list[tuple[str, str]]:
+    """`--output FORMAT:FILE` (repeatable) → [(format, file)]; a bare FILE takes `--format`."""
+    out = []
+    for v in values:
+        kind, sep, path = v.partition(":")
+        if sep and kind in FORMATS and path:
+            out.append((kind, path))
+        elif sep and kind in FORMATS:
+            raise click.UsageError(f"--output {v!r}: no file after {kind}:")
+        else:
+            out.append((fmt, v))
+    return out
+
+
+def discover_ignore(ignore_file: str | None) -> str | None:
+    """--ignore FILE, else `.tf2kroignore` in the working directory (announced on stderr)."""
+    if ignore_file:
+        return ignore_file
+    found = Path.cwd() / IGNORE_FILE
+    if found.is_file():
+        click.echo(f"using the ignore baseline {IGNORE_FILE} from the working directory", err=True)
+        return str(found)
+    return None
 
 
 @click.command()
 @estate_options
 @aws_options
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "md", "junit"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="Format on stdout.")
 @click.option("--ignore", "ignore_file", type=click.Path(exists=True, dir_okay=False),
-              help="Baseline of accepted differences: YAML/JSON list of {address, path, class} globs.")
+              help=f"Baseline of accepted differences: YAML/JSON list of {{address, path, class}} globs "
+                   f"(default: {IGNORE_FILE} in the working directory, if present).")
 @click.option("--live", "live_file", type=click.Path(exists=True, dir_okay=False),
               help="Diff against a capture from `tf2kro inventory capture` instead of AWS (no credentials needed).")
-@click.option("--output", "output", type=click.Path(dir_okay=False),
-              help="Write the report here instead of stdout (Markdown chunks: FILE, FILE.2, ...).")
-def diff(state_path, hcl_dir, var_files, region, phase, profile, endpoint_url, scope_tags, max_attempts, fmt, ignore_file,
-         live_file, output):
+@click.option("--output", "outputs", multiple=True, metavar="[FORMAT:]FILE",
+              help="Also write the report to FILE, in FORMAT (md, junit, json, table; default --format); repeatable: "
+                   "one scan, several reports. Markdown is chunked: FILE, FILE.2, ...")
+def diff(state_path, hcl_dir, var_files, region, phase, profile, endpoint_url, scope_tags, max_attempts, allow_unknown,
+         fmt, ignore_file, live_file, outputs):
     """Diff the estate: ACK spec vs live AWS (adoption-would-change), state vs live (drift), HCL vs state with --hcl
-    (pending-terraform-change), unmanaged."""
-    from converter.diff.aws import AwsClients
+    (pending-terraform-change), unmanaged.
+
+    \b
+    Examples:
+      tf2kro diff --state terraform.tfstate --format md --output junit:diff.xml --output md:diff.md
+      tf2kro inventory capture --state terraform.tfstate --out live.json && tf2kro diff --state terraform.tfstate --live live.json
+    """
+    from converter.diff.aws import AwsUnreachable
     from converter.diff.compare import load_ignore
     from converter.diff.live import LiveRead
-    from converter.diff.report import render_json, render_junit, render_markdown, render_table
-    from converter.diff.run import parse_scope_tags, run_diff
+    from converter.diff.report import render_json, render_junit, render_markdown, render_table, verdict
+    from converter.diff.run import connect, parse_scope_tags, run_diff
 
+    targets = parse_outputs(outputs, fmt)
     estate = open_estate(state_path, hcl_dir, var_files, region)
-    ignore = load_ignore(ignore_file) if ignore_file else None
+    ignore_path = discover_ignore(ignore_file)
+    ignore = load_ignore(ignore_path) if ignore_path else None
     tags = parse_scope_tags(scope_tags)
+    started = time.monotonic()
+    failure: str | None = None
     if live_file:
         report = run_diff(estate, live=LiveRead.load(live_file), phase=phase, ignore=ignore, source=str(live_file))
     else:
-        clients = AwsClients(region=region or estate.result.region, profile=profile, endpoint_url=endpoint_url,
-                             max_attempts=max_attempts)
-        report = run_diff(estate, clients=clients, phase=phase, scope_tags=tags, ignore=ignore)
+        try:
+            clients = connect(estate, region=region, profile=profile, endpoint_url=endpoint_url,
+                              max_attempts=max_attempts, echo=lambda line: click.echo(line, err=True))
+            report = run_diff(estate, clients=clients, phase=phase, scope_tags=tags, ignore=ignore)
+        except AwsUnreachable as exc:
+            # nothing (more) can be read: every resource is reported "not checked", then exit 2
+            failure = str(exc)
+            unread = LiveRead.unread(estate, failure, phase=phase, region=region or estate.result.region)
+            report = run_diff(estate, live=unread, phase=phase, ignore=ignore, source="aws")
+    elapsed = time.monotonic() - started
     secrets = estate.secrets()
-    if fmt == "json":
-        chunks = [render_json(report, secrets)]
-    elif fmt == "md":
-        chunks = render_markdown(report, secrets)
-    elif fmt == "junit":
-        chunks = [render_junit(report, secrets)]
-    else:
-        chunks = [render_table(report, secrets)]
-    if output:
+
+    def render(kind: str) -> list[str]:
+        if kind == "json":
+            return [render_json(report, secrets, allow_unknown=allow_unknown)]
+        if kind == "md":
+            return render_markdown(report, secrets, allow_unknown=allow_unknown)
+        if kind == "junit":
+            return [render_junit(report, secrets, allow_unknown=allow_unknown, elapsed=elapsed)]
+        return [render_table(report, secrets, allow_unknown=allow_unknown)]
+
+    for kind, path in targets:
+        chunks = render(kind)
         for i, text in enumerate(chunks):
-            Path(output if i == 0 else f"{output}.{i + 1}").write_text(text, encoding="utf-8")
-        click.echo(f"wrote {len(chunks)} file(s) starting at {output}", err=True)
-    else:
-        click.echo("\n<!-- tf2kro diff: next chunk -->\n".join(chunks))
+            Path(path if i == 0 else f"{path}.{i + 1}").write_text(text, encoding="utf-8")
+        click.echo(f"wrote {kind} report ({len(chunks)} file(s)) to {path}", err=True)
+    click.echo("\n<!-- tf2kro diff: next chunk -->\n".join(render(fmt)))  # stdout keeps --format
     c = report.counts()
+    v = verdict(report, allow_unknown)
     click.echo(f"tf2kro diff: {c['adoption-would-change']} adoption-would-change, {c['deleted']} deleted, {c['drift']} drift, "
                f"{c['pending-terraform-change']} pending-terraform-change, {c['unmanaged']} unmanaged, {c['unverified']} unverified, {c['unknown']} unknown; "
-               f"{report.total_calls} AWS API calls", err=True)
-    sys.exit(report.exit_code)
+               f"{report.total_calls} AWS API calls" + ("; NOT CHECKED" if v.status == "not-checked" else ""), err=True)
+    if failure:
+        click.echo(f"error: {failure}", err=True)
+        sys.exit(2)
+    sys.exit(v.exit_code)

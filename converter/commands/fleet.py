@@ -133,7 +133,9 @@ def init(state_path, hcl_dir, out_path, repo_url, progressive):
 @click.option("--env", "env_name", default=None, callback=click_dns1123_label, help="--env used for `tf2kro convert` (default: the cluster's env).")
 @click.option("--region", default=None, help="Region for the EKS API (default: the cluster's).")
 @click.option("--endpoint-url", default=None, help="Custom EKS endpoint (tests, VPC endpoints).")
-def upgrade(config_path, cluster, to_version, out_dir, force, addon_versions, state_path, hcl_dir, env_name, region, endpoint_url):
+@click.option("--profile", default=None, help="AWS profile for the EKS API (default: the environment's credentials).")
+def upgrade(config_path, cluster, to_version, out_dir, force, addon_versions, state_path, hcl_dir, env_name, region,
+            endpoint_url, profile):
     """Plan a blue/green EKS upgrade as ordered PR-sized step directories, each with its gate."""
     from converter.commands.output import write_output
     from converter.emit.writer import OutputRun
@@ -152,7 +154,12 @@ def upgrade(config_path, cluster, to_version, out_dir, force, addon_versions, st
     else:
         names = sorted({i.attributes.get("addon_name") for i in estate.state.instances
                         if i.type == "aws_eks_addon" and i.attributes.get("cluster_name") == cluster})
-        describe = fetch_addon_versions(to_version, names, region or blue.region, endpoint_url)
+        from converter.diff.aws import AwsClients
+
+        # the one guarded factory: sts preflight (no credentials / unreachable = one line, exit 2), allow-list
+        clients = AwsClients(region=region or blue.region, profile=profile, endpoint_url=endpoint_url, max_attempts=4)
+        click.echo(clients.preflight().line(), err=True)
+        describe = fetch_addon_versions(to_version, names, clients)
     files, summary = plan_upgrade(fl, estate, cluster, to_version, describe, env_name)
     write_output(out_dir, files, leak_needles(estate), force=force,
                  run=OutputRun(command="fleet upgrade", scope_of=lambda rel: "fleet-upgrade",

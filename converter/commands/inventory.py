@@ -1,12 +1,20 @@
 """`tf2kro inventory capture`: save the live read of an estate (JSON, format in docs/diff.md) so that
-`tf2kro diff --live FILE` can run in CI without AWS credentials."""
+`tf2kro diff --live FILE` can run in CI without AWS credentials.
+
+A capture holds whole AWS items, so it is scrubbed of every state secret (each string leaf, before serialising)
+and written mode 0600. Nothing readable (preflight failed) writes no file and exits 2; types left `unknown` are
+written (the diff of the capture says "not checked") and exit 2 unless --allow-unknown.
+"""
 
 from __future__ import annotations
+
+import sys
 
 import click
 
 from converter.commands.common import estate_options, open_estate
 from converter.commands.diff import aws_options
+from converter.model import ToolError
 
 
 @click.group()
@@ -17,29 +25,54 @@ def inventory() -> None:
 @inventory.command("capture")
 @estate_options
 @aws_options
-@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="Capture file (JSON).")
-def capture_cmd(state_path, hcl_dir, var_files, region, phase, profile, endpoint_url, scope_tags, max_attempts, out_file):
-    """Read every mapped resource of the estate from AWS (read-only, batched) and save it."""
-    from converter.diff.aws import AwsClients
-    from converter.diff.run import capture, parse_scope_tags
-    from converter.secrets import scrub
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="Capture file (JSON, mode 0600).")
+def capture_cmd(state_path, hcl_dir, var_files, region, phase, profile, endpoint_url, scope_tags, max_attempts,
+                allow_unknown, out_file):
+    """Read every mapped resource of the estate from AWS (read-only, batched) and save it.
 
-    estate = open_estate(state_path, hcl_dir, var_files, region)
-    clients = AwsClients(region=region or estate.result.region, profile=profile, endpoint_url=endpoint_url,
-                         max_attempts=max_attempts)
-    live = capture(estate, clients, phase=phase, scope_tags=parse_scope_tags(scope_tags))
-    text = scrub(live.to_json(), estate.secrets())
+    \b
+    Example:
+      tf2kro inventory capture --state terraform.tfstate --out live.json
+    """
+    import json
     import os
     import tempfile
     from pathlib import Path
 
+    from converter.diff.redact import scrub_tree
+    from converter.diff.run import capture, connect, parse_scope_tags
+    from converter.secrets import scrub
+
+    estate = open_estate(state_path, hcl_dir, var_files, region)
+    tags = parse_scope_tags(scope_tags)
+    clients = connect(estate, region=region, profile=profile, endpoint_url=endpoint_url, max_attempts=max_attempts,
+                      echo=lambda line: click.echo(line, err=True))
+    live = capture(estate, clients, phase=phase, scope_tags=tags)
+    secrets = estate.secrets()
+    doc = scrub_tree(json.loads(live.to_json()), secrets)
+    text = scrub(json.dumps(doc, indent=1, sort_keys=True), secrets)
+    unknown = sorted(t for t, tr in live.types.items() if tr.status != "ok")
+    if not live.types:
+        raise ToolError("nothing to capture: no resource of the estate (or --phase) has a live read; no file written")
+    if len(unknown) == len(live.types):
+        reasons = sorted({str(tr.reason) for tr in live.types.values()})
+        raise ToolError(f"nothing could be read ({len(unknown)} types unknown: {reasons[0]}"
+                        + (f"; +{len(reasons) - 1} more reasons" if len(reasons) > 1 else "") + "); no file written")
     target = Path(out_file)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".capture-")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, target)
-    unknown = [t for t, tr in live.types.items() if tr.status != "ok"]
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".capture-")  # mkstemp: mode 0600 from the start
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     click.echo(f"captured {sum(len(tr.items) for tr in live.types.values())} resources of {len(live.types)} types "
                f"({live.total_calls} AWS API calls) to {out_file}"
                + (f"; unknown: {', '.join(unknown)}" if unknown else ""), err=True)
+    if unknown and not allow_unknown:
+        click.echo(f"error: {len(unknown)} type(s) could not be read ({', '.join(unknown)}): the capture is incomplete "
+                   "and its diff will say \"not checked\" (--allow-unknown accepts it)", err=True)
+        sys.exit(2)

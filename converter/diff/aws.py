@@ -1,9 +1,12 @@
 """The only way `tf2kro diff` / `inventory capture` talk to AWS: a client factory whose clients are read-only,
 counted, and retry throttling adaptively.
 
-- **Read-only guard**: a `before-parameter-build` hook on every client refuses any operation whose name does not
-  start with Describe/List/Get (plus HeadBucket), *before* a request is built or sent: a bug in a mapping's
-  `describe:` block cannot write to AWS.
+- **Read-only guard**: a `before-parameter-build` hook on every client refuses any operation that is not on the
+  allow-list (the reads the mappings name, plus `operations.FIXED`), and any secret-value read (`operations.DENIED`)
+  even if listed, *before* a request is built or sent: a bug in a mapping cannot write to AWS or read a secret.
+- **Preflight**: `preflight()` calls `sts:GetCallerIdentity` once, with one attempt and short timeouts, before any
+  read: missing credentials or an unreachable endpoint is one line and exit 2 within seconds, not minutes of
+  retries ending in an all-`unknown` report.
 - **Counting**: every API call (one per operation invocation, pages included) and every HTTP attempt (retries
   included) is counted per service/operation; the report prints the totals.
 - **Throttling**: botocore `adaptive` retry mode (client-side rate limiting + exponential backoff) with a
@@ -12,6 +15,7 @@ counted, and retry throttling adaptively.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,16 +23,29 @@ from typing import Any
 
 from converter.model import ToolError
 
-READ_PREFIXES = ("Describe", "List", "Get")
-READ_ALLOW = frozenset({"HeadBucket"})
-
 
 class ReadOnlyViolation(ToolError):
-    """A non-read operation was attempted through the diff client factory (refused before anything was sent)."""
+    """An operation outside the allow-list (or a denied secret read) was attempted through the client factory;
+    refused before anything was sent."""
 
 
-def is_read_operation(name: str) -> bool:
-    return name.startswith(READ_PREFIXES) or name in READ_ALLOW
+class AwsUnreachable(ToolError):
+    """Credentials or endpoint do not work: nothing can be read, so nothing is checked (exit 2)."""
+
+
+@dataclass(frozen=True)
+class CallerIdentity:
+    """What the preflight found: printed on stderr so a CI log shows which account/region was checked."""
+
+    account: str
+    arn: str
+    partition: str
+    region: str
+    endpoint: str
+
+    def line(self) -> str:
+        return (f"AWS: account {self.account}, partition {self.partition}, region {self.region}, "
+                f"endpoint {self.endpoint} ({self.arn})")
 
 
 @dataclass
@@ -42,6 +59,8 @@ class AwsClients:
     profile: str | None = None
     endpoint_url: str | None = None
     max_attempts: int = 8
+    # (client, operation) pairs that may be sent; None = the installed mappings' reads + operations.FIXED
+    allowed: frozenset[tuple[str, str]] | None = None
     extra_handlers: list[tuple[str, Callable[..., Any]]] = field(default_factory=list)
     calls: Counter = field(default_factory=Counter)  # (service, operation) -> API calls (pages count)
     attempts: Counter = field(default_factory=Counter)  # (service, operation) -> HTTP attempts (retries count)
@@ -56,8 +75,12 @@ class AwsClients:
             try:
                 self._session = boto3.Session(profile_name=self.profile, region_name=self.region)
             except BotoCoreError as exc:
-                raise ToolError(f"AWS session: {exc}") from None
+                raise AwsUnreachable(f"AWS session: {exc}") from None
         return self._session
+
+    @property
+    def effective_region(self) -> str:
+        return self.region or self.session().region_name or "us-east-1"
 
     def client(self, service: str) -> Any:
         if service in self._clients:
@@ -70,27 +93,72 @@ class AwsClients:
             read_timeout=60,
             user_agent_extra="tf2kro-diff",
         )
-        kwargs: dict[str, Any] = {"config": cfg}
-        if self.endpoint_url:
-            kwargs["endpoint_url"] = self.endpoint_url
-        region = self.region or self.session().region_name or "us-east-1"
-        client = self.session().client(service, region_name=region, **kwargs)
-        events = client.meta.events
-        events.register_first("before-parameter-build", self._guard)
-        events.register("before-call", self._count_call)
-        events.register("before-send", self._count_attempt)
-        for event, handler in self.extra_handlers:
-            events.register(event, handler)
+        client = self._new_client(service, cfg)
         self._clients[service] = client
         return client
 
+    def _new_client(self, service: str, cfg: Any, *, counted: bool = True) -> Any:
+        kwargs: dict[str, Any] = {"config": cfg}
+        if self.endpoint_url:
+            kwargs["endpoint_url"] = self.endpoint_url
+        from botocore.exceptions import BotoCoreError
+
+        try:
+            client = self.session().client(service, region_name=self.effective_region, **kwargs)
+        except BotoCoreError as exc:
+            raise AwsUnreachable(f"AWS client {service}: {exc}") from None
+        events = client.meta.events
+        events.register_first("before-parameter-build", self._guard)
+        events.register_first("needs-retry", self._stop_connection_retries)
+        if counted:
+            events.register("before-call", self._count_call)
+            events.register("before-send", self._count_attempt)
+        for event, handler in self.extra_handlers:
+            events.register(event, handler)
+        return client
+
+    def preflight(self) -> CallerIdentity:
+        """`sts:GetCallerIdentity` once (one attempt, 5 s connect timeout): the credentials work and the endpoint
+        answers, or `AwsUnreachable` with one line naming the cause. Run before any read."""
+        from botocore.config import Config
+
+        cfg = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5, read_timeout=15,
+                     user_agent_extra="tf2kro-preflight")
+        sts = self._new_client("sts", cfg, counted=False)  # the scan's call counts stay the scan's
+        endpoint = str(sts.meta.endpoint_url)
+        try:
+            ident = sts.get_caller_identity()
+        except Exception as exc:  # noqa: BLE001 - every failure here means nothing can be checked
+            raise AwsUnreachable(f"AWS preflight (sts:GetCallerIdentity at {endpoint}, region {self.effective_region}) "
+                                 f"failed: {preflight_cause(exc)}") from None
+        arn = str(ident.get("Arn") or "")
+        parts = arn.split(":")
+        return CallerIdentity(account=str(ident.get("Account") or "?"), arn=arn,
+                              partition=parts[1] if len(parts) > 1 and parts[1] else "aws",
+                              region=self.effective_region, endpoint=endpoint)
+
     # ------------------------------------------------------------------------------------------ hooks
-    @staticmethod
-    def _guard(params: Any = None, model: Any = None, **kw: Any) -> None:
+    def _guard(self, params: Any = None, model: Any = None, **kw: Any) -> None:
+        from converter.diff.operations import default_allowed, is_denied
+
         name = getattr(model, "name", "") or ""
-        if not is_read_operation(name):
-            service = getattr(getattr(model, "service_model", None), "service_name", "?")
-            raise ReadOnlyViolation(f"refused {service}:{name}: tf2kro diff only reads (Describe*/List*/Get*)")
+        service = getattr(getattr(model, "service_model", None), "service_name", "?")
+        if is_denied(service, name):
+            raise ReadOnlyViolation(f"refused {service}:{name}: it reads secret values or credentials; tf2kro never sends it")
+        if self.allowed is None:
+            self.allowed = default_allowed()
+        if (service, name) not in self.allowed:
+            raise ReadOnlyViolation(f"refused {service}:{name}: not in tf2kro's read-only allow-list "
+                                    "(the reads named in mappings/ plus sts:GetCallerIdentity, eks:DescribeAddonVersions)")
+
+    @staticmethod
+    def _stop_connection_retries(attempts: int | None = None, caught_exception: BaseException | None = None,
+                                 **kw: Any) -> None:
+        """A connection failure is retried once, not `max_attempts` times with backoff for every type: the endpoint
+        is gone, so the scan stops (exit 2) instead of waiting minutes for an all-unknown report."""
+        if caught_exception is not None and type(caught_exception).__name__ in _CONNECTION and (attempts or 0) >= 2:
+            raise AwsUnreachable(f"endpoint unreachable ({type(caught_exception).__name__}) after {attempts} attempts; "
+                                 "nothing more was checked")
 
     def _count_call(self, model: Any = None, **kw: Any) -> None:
         self.calls[(model.service_model.service_name, model.name)] += 1
@@ -120,19 +188,64 @@ THROTTLE_CODES = frozenset({"Throttling", "ThrottlingException", "RequestLimitEx
                             "SlowDown", "RequestThrottled", "503"})
 
 
+_HTML = re.compile(r"<\s*(!doctype|html|head|body|title|h1|div|p|pre|center|hr|br)\b", re.IGNORECASE)
+
+
+def safe_message(text: Any, limit: int = 200) -> str:
+    """An AWS error message fit for a report: one line, bounded, and never the body of an HTML error page
+    (a proxy's or load balancer's page can echo request data; the status and code say enough)."""
+    s = str(text or "")
+    if _HTML.search(s) or "<" in s and ">" in s and s.count("<") > 2:
+        return "(HTML error page omitted)"
+    s = " ".join(s.split())
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+_CONNECTION = frozenset({"EndpointConnectionError", "ConnectTimeoutError", "ConnectionClosedError",
+                         "ProxyConnectionError", "SSLError", "ReadTimeoutError"})
+_UNREACHABLE = ("EndpointConnectionError", "ConnectTimeoutError", "ConnectionClosedError", "ProxyConnectionError",
+                "SSLError", "ReadTimeoutError", "NoCredentialsError", "PartialCredentialsError",
+                "CredentialRetrievalError", "ProfileNotFound", "NoRegionError", "InvalidRegionError",
+                "UnauthorizedSSOTokenError", "TokenRetrievalError")
+
+
+def preflight_cause(exc: BaseException) -> str:
+    """One line naming why the preflight failed: credentials, endpoint, or the AWS error code."""
+    from botocore.exceptions import ClientError
+
+    name = type(exc).__name__
+    if name in ("NoCredentialsError", "PartialCredentialsError", "CredentialRetrievalError"):
+        return (f"no usable AWS credentials ({name}): set AWS_PROFILE / --profile, AWS_ACCESS_KEY_ID, or a CI role; "
+                "nothing was checked")
+    if name in ("EndpointConnectionError", "ConnectTimeoutError", "ConnectionClosedError", "ProxyConnectionError",
+                "SSLError", "ReadTimeoutError"):
+        return f"endpoint unreachable ({name}); nothing was checked"
+    if name == "ProfileNotFound":
+        return f"{safe_message(exc)}; nothing was checked"
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {}) or {}
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return (f"HTTP {status} {err.get('Code') or ''} {safe_message(err.get('Message'), 160)}".strip()
+                + " (credentials rejected or endpoint not AWS); nothing was checked")
+    return f"{name}: {safe_message(exc)}; nothing was checked"
+
+
 def classify_error(exc: BaseException) -> tuple[str, str]:
     """(category, message) for an exception from a read call: category is denied | unsupported | throttled |
-    not_found | error. The message never contains request parameters (which may hold ids, never secrets)."""
+    not_found | unreachable | error. The message never contains request parameters (which may hold ids, never
+    secrets) nor the body of an HTML error page."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     if isinstance(exc, ReadOnlyViolation):
         return "error", str(exc)
+    if type(exc).__name__ in _UNREACHABLE:
+        return "unreachable", f"{type(exc).__name__}: {safe_message(exc)}"
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {}) or {}
         code = str(err.get("Code") or "")
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         op = getattr(exc, "operation_name", "?")
-        msg = f"{op}: {code or status} {str(err.get('Message') or '')[:200]}".strip()
+        msg = f"{op}: {code or status} {safe_message(err.get('Message'))}".strip()
         if code in DENIED_CODES or status == 403:
             return "denied", msg
         if code in THROTTLE_CODES or status in (429, 503):
@@ -143,5 +256,5 @@ def classify_error(exc: BaseException) -> tuple[str, str]:
             return "unsupported", msg + " (API not available here)"
         return "error", msg
     if isinstance(exc, BotoCoreError):
-        return "error", f"{type(exc).__name__}: {str(exc)[:200]}"
-    return "error", f"{type(exc).__name__}: {str(exc)[:200]}"
+        return "error", f"{type(exc).__name__}: {safe_message(exc)}"
+    return "error", f"{type(exc).__name__}: {safe_message(exc)}"

@@ -1,15 +1,22 @@
 """Render a `DiffReport`: table (rich), JSON (schema in docs/diff.md), Markdown (PR comment, chunked), JUnit XML.
 
-Every renderer goes through `scrub()` with the estate's secrets as a last guard: rendered specs never hold
-secrets and sensitive state attributes are not compared, but a live value could still echo one.
+Every renderer scrubs the estate's secrets out of its data before escaping (`redact.scrub_tree`) and out of its
+final text as a last guard: rendered specs never hold secrets and sensitive state attributes are not compared,
+but a live value could still echo one.
+
+The verdict (`verdict()`): any resource left `unknown` means the estate was **not checked** — exit 2 and never
+"No drift" — unless `--allow-unknown` (a failed preflight is exit 2 even then: the command sees to that). Live values are untrusted: in
+Markdown they are entity-escaped inside `<code>`, so a tag value cannot close its code span, the `<details>`
+block or inject HTML, mentions or links.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import io
 import json
+from dataclasses import dataclass
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
 from converter.diff.compare import (
     ADOPTION,
@@ -24,6 +31,7 @@ from converter.diff.compare import (
     DiffReport,
     Finding,
 )
+from converter.diff.redact import scrub_tree
 from converter.secrets import scrub
 
 JSON_SCHEMA_VERSION = "tf2kro-diff/v1"
@@ -54,17 +62,52 @@ def _resources(report: DiffReport) -> list[Any]:
     return sorted(report.resources, key=rank)
 
 
+NOT_CHECKED = "not-checked"
+FINDINGS = "findings"
+PARTIAL = "partially-checked"
+CLEAN = "clean"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the run means for CI: `not-checked` (exit 2), `findings` (exit 1), `partially-checked` (unknown
+    resources accepted by --allow-unknown, exit 0) or `clean` (exit 0)."""
+
+    status: str
+    exit_code: int
+    checked: int  # resources actually compared with a live read
+    unknown: int  # resources left unknown
+    allow_unknown: bool
+
+
+def verdict(report: DiffReport, allow_unknown: bool = False) -> Verdict:
+    resources = [r for r in report.resources if r.status != UNMANAGED]
+    unknown = sum(1 for r in resources if r.status == UNKNOWN)
+    checked = len(resources) - unknown
+    findings = report.exit_code == 1
+    if unknown and not allow_unknown:
+        return Verdict(NOT_CHECKED, 2, checked, unknown, allow_unknown)
+    if findings:
+        return Verdict(FINDINGS, 1, checked, unknown, allow_unknown)
+    # unknown resources accepted by --allow-unknown: exit 0, but the report never calls it clean
+    return Verdict(PARTIAL if unknown else CLEAN, 0, checked, unknown, allow_unknown)
+
+
 # ---------------------------------------------------------------------------------------------- JSON
-def to_dict(report: DiffReport) -> dict[str, Any]:
+def to_dict(report: DiffReport, allow_unknown: bool = False) -> dict[str, Any]:
+    v = verdict(report, allow_unknown)
     return {
         "schema": JSON_SCHEMA_VERSION,
         "source": report.source,
         "region": report.region,
         "scope": report.scope,
-        "exit_code": report.exit_code,
+        "verdict": v.status,
+        "exit_code": v.exit_code,
         "summary": {
             "counts": report.counts(),
             "resources": len([r for r in report.resources if r.status != UNMANAGED]),
+            "checked": v.checked,
+            "unknown": v.unknown,
             "api_calls": report.total_calls,
             "http_attempts": report.http_attempts,
         },
@@ -79,8 +122,9 @@ def to_dict(report: DiffReport) -> dict[str, Any]:
     }
 
 
-def render_json(report: DiffReport, secrets: list[str]) -> str:
-    return scrub(json.dumps(to_dict(report), indent=2, sort_keys=False, default=str), secrets)
+def render_json(report: DiffReport, secrets: list[str], allow_unknown: bool = False) -> str:
+    doc = scrub_tree(json.loads(json.dumps(to_dict(report, allow_unknown), default=str)), secrets)
+    return scrub(json.dumps(doc, indent=2, sort_keys=False), secrets)
 
 
 # ---------------------------------------------------------------------------------------------- table
@@ -94,7 +138,7 @@ def _summary_line(report: DiffReport) -> str:
             + f" — {report.total_calls} AWS API calls ({report.http_attempts} HTTP attempts)")
 
 
-def render_table(report: DiffReport, secrets: list[str], width: int = 200) -> str:
+def render_table(report: DiffReport, secrets: list[str], width: int = 200, allow_unknown: bool = False) -> str:
     from rich.console import Console
     from rich.table import Table
 
@@ -105,7 +149,8 @@ def render_table(report: DiffReport, secrets: list[str], width: int = 200) -> st
     for r in _resources(report):
         for f in _sorted_findings(r.findings):
             cls = f"{f.cls} (ignored)" if f.ignored else f.cls
-            table.add_row(cls, f.address, f.path, _short(f.expected, 60), _short(f.live, 60), f.detail)
+            table.add_row(*(scrub(x, secrets) for x in (cls, f.address, f.path, _short(f.expected, 60),
+                                                        _short(f.live, 60), f.detail)))
     if table.row_count:
         console.print(table)
     else:
@@ -114,34 +159,100 @@ def render_table(report: DiffReport, secrets: list[str], width: int = 200) -> st
     for t, v in unknown.items():
         console.print(f"unknown type {t}: {v['reason']}")
     console.print(_summary_line(report))
+    v = verdict(report, allow_unknown)
+    if v.status == NOT_CHECKED:
+        console.print(f"NOT CHECKED: {v.unknown} resource(s) could not be read (unknown); this is not a clean result "
+                      "(--allow-unknown accepts it)")
     return scrub(console.export_text(), secrets)
 
 
 # ---------------------------------------------------------------------------------------------- Markdown
-def _md_cell(value: Any, limit: int = 120) -> str:
-    return _short(value, limit).replace("|", "\\|").replace("\n", " ")
+# Characters with a meaning in HTML or (GitHub-flavoured) Markdown: code spans, emphasis, links, tables, math,
+# mentions, issue references. Inside a cell every one becomes a numeric entity.
+_MD_SPECIAL = frozenset("&<>\"'`*_[]\\|~$@#")
 
 
-def render_markdown(report: DiffReport, secrets: list[str], chunk_size: int = MD_CHUNK) -> list[str]:
-    """A PR comment: summary counts first, one `<details>` per resource; split into chunks under `chunk_size`."""
+def md_escape(text: str) -> str:
+    """`text` as inert Markdown/HTML: entities for every special character, one line. An underscore between two
+    letters/digits stays as is (GFM never reads it as emphasis), so `aws_vpc.main` remains greppable."""
+    out = []
+    for i, ch in enumerate(text):
+        if ch == "_" and 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum():
+            out.append(ch)
+        elif ch in _MD_SPECIAL:
+            out.append(f"&#{ord(ch)};")
+        else:
+            out.append(" " if ch in "\r\n\t" else ch)
+    return "".join(out)
+
+
+def md_code(value: Any, secrets: list[str], limit: int = 120) -> str:
+    """An untrusted value in a `<code>` element that it cannot leave (scrubbed first, then escaped)."""
+    return f"<code>{md_escape(scrub(_short(value, limit), secrets))}</code>"
+
+
+def md_text(value: Any, secrets: list[str], limit: int = 200) -> str:
+    return md_escape(scrub(_short(value, limit), secrets))
+
+
+def _md_verdict(report: DiffReport, v: Verdict) -> str:
     c = report.counts()
-    head = ["## tf2kro diff", ""]
-    verdict = ("**ACK would change AWS after adoption** — fix these before merging." if c[ADOPTION]
-               else "**Drift found.**" if c[DELETED] or c[DRIFT] or c[UNMANAGED]
-               else "" if c[PENDING] else "**No drift**: adopting changes nothing.")
+    if v.status == NOT_CHECKED:
+        text = (f"**Not checked**: {v.unknown} resource(s) could not be read (`unknown`) — this is not a clean "
+                "result. Fix the credentials/permissions below, or accept with `--allow-unknown`.")
+        if v.checked == 0:
+            text = ("**Not checked**: nothing could be read from AWS — this is not a clean result. "
+                    "See the reason below.")
+        if report.exit_code == 1:
+            text += " Findings among the resources that were read are listed below."
+        return text
+    if c[ADOPTION]:
+        text = "**ACK would change AWS after adoption** — fix these before merging."
+    elif c[DELETED] or c[DRIFT] or c[UNMANAGED]:
+        text = "**Drift found.**"
+    elif c[PENDING]:
+        text = ""
+    elif v.unknown:
+        text = (f"**Checked resources are in sync**; {v.unknown} resource(s) were not checked (`unknown`, "
+                "accepted by `--allow-unknown`).")
+    else:
+        text = "**No drift**: adopting changes nothing."
     if c[PENDING]:
-        verdict = (verdict + " " if verdict else "") + (
+        text = (text + " " if text else "") + (
             "**Pending Terraform changes**: the configuration differs from state; tf2kro renders state, so these "
             "changes are lost after the hand-over — apply them first (or change the configuration).")
-    head.append(verdict)
-    head.append("")
+    if v.unknown and v.status == FINDINGS:
+        text += f" {v.unknown} resource(s) were not checked (`unknown`, accepted by `--allow-unknown`)."
+    return text
+
+
+def _cut(sec: str, limit: int) -> str:
+    """A section cut at a line boundary under `limit` (never inside an entity or a tag)."""
+    head = sec[:limit]
+    nl = head.rfind("\n")
+    return (head[:nl] if nl > 0 else "") + "\n\n…(truncated)\n\n</details>\n"
+
+
+def render_markdown(report: DiffReport, secrets: list[str], chunk_size: int = MD_CHUNK,
+                    allow_unknown: bool = False) -> list[str]:
+    """A PR comment: verdict and summary counts first, one `<details>` per resource; split into chunks under
+    `chunk_size`."""
+    c = report.counts()
+    v = verdict(report, allow_unknown)
+    head = ["## tf2kro diff", "", _md_verdict(report, v), ""]
     head.append("| " + " | ".join(CLASSES) + " | ignored | API calls |")
     head.append("|" + "---|" * (len(CLASSES) + 2))
     head.append("| " + " | ".join(str(c[k]) for k in CLASSES) + f" | {c['ignored']} | {report.total_calls} |")
     head.append("")
-    unknown = {t: v for t, v in report.types.items() if v["status"] != "ok"}
+    unknown = {t: tv for t, tv in report.types.items() if tv["status"] != "ok"}
     if unknown:
-        head.append("Types not checked (`unknown`): " + "; ".join(f"`{t}`: {v['reason']}" for t, v in unknown.items()))
+        by_reason: dict[str, list[str]] = {}
+        for t, tv in unknown.items():
+            by_reason.setdefault(str(tv.get("reason") or "not read"), []).append(t)
+        head.append("Types not checked (`unknown`):")
+        head.append("")
+        for reason, types in by_reason.items():
+            head.append(f"- {md_text(reason, secrets, 400)}: " + ", ".join(md_code(t, secrets) for t in types))
         head.append("")
     sections: list[str] = []
     for r in _resources(report):
@@ -150,17 +261,17 @@ def render_markdown(report: DiffReport, secrets: list[str], chunk_size: int = MD
             continue
         classes = sorted({f.cls for f in fs if not f.ignored}, key=lambda k: _ORDER[k])
         icon = _ICON.get(classes[0], "") if classes else "✅"
-        lines = [f"<details><summary>{icon} <code>{escape(r.address)}</code> — {', '.join(classes) or 'ignored only'}"
+        lines = [f"<details><summary>{icon} {md_code(r.address, secrets, 300)} — {', '.join(classes) or 'ignored only'}"
                  f" ({len(fs)})</summary>", "", "| class | path | expected (ACK / state) | live | detail |",
                  "|---|---|---|---|---|"]
         for f in fs:
             cls = f"{f.cls} (ignored)" if f.ignored else f.cls
             path = (f.path or "—") if f.address == r.address else f"{f.address} {f.path}"  # a folded child's own finding
-            lines.append(f"| {cls} | `{_md_cell(path)}` | `{_md_cell(f.expected)}` | `{_md_cell(f.live)}` | "
-                         f"{_md_cell(f.detail, 200)} |")
+            lines.append(f"| {cls} | {md_code(path, secrets)} | {md_code(f.expected, secrets)} | "
+                         f"{md_code(f.live, secrets)} | {md_text(f.detail, secrets)} |")
         if r.folded:
             lines.append("")
-            lines.append("Folded into this object: " + ", ".join(f"`{a}`" for a in r.folded))
+            lines.append("Folded into this object: " + ", ".join(md_code(a, secrets, 300) for a in r.folded))
         lines += ["", "</details>", ""]
         sections.append("\n".join(lines))
     foot = f"\n<sub>{_summary_line(report)}</sub>\n"
@@ -169,7 +280,7 @@ def render_markdown(report: DiffReport, secrets: list[str], chunk_size: int = MD
     for sec in sections:
         sec = scrub(sec, secrets)
         if len(sec) > chunk_size - 200:
-            sec = sec[: chunk_size - 400] + "\n\n…(truncated)\n\n</details>\n"
+            sec = _cut(sec, chunk_size - 400)
         if len(current) + len(sec) + len(foot) > chunk_size:
             chunks.append(current)
             current = f"## tf2kro diff (continued, part {len(chunks) + 1})\n\n"
@@ -180,32 +291,57 @@ def render_markdown(report: DiffReport, secrets: list[str], chunk_size: int = MD
 
 
 # ---------------------------------------------------------------------------------------------- JUnit
-def render_junit(report: DiffReport, secrets: list[str]) -> str:
-    """One testcase per resource (classname = type); failure for counted findings, skipped for unknown."""
-    cases = []
-    failures = skipped = 0
+def render_junit(report: DiffReport, secrets: list[str], *, allow_unknown: bool = False,
+                 timestamp: str | None = None, elapsed: float = 0.0) -> str:
+    """One testcase per resource (classname = Terraform type). A counted finding is a `<failure>` whose `type` is
+    the most severe finding class (adoption-would-change, deleted, drift, pending-terraform-change, unmanaged); an
+    `unknown` resource is an `<error type="unknown">` (it was not checked — CI must not read it as passed), or
+    `<skipped>` when `--allow-unknown` accepted it."""
+    from xml.etree import ElementTree as ET
+
+    def clean(text: str) -> str:  # scrubbed before XML escaping, so `&amp;`-escaped secrets cannot slip through
+        return "".join(ch for ch in scrub(text, secrets) if ch in "\t\n" or ord(ch) >= 0x20)
+
+    ts = timestamp or _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    suites = ET.Element("testsuites", {"name": "tf2kro-diff", "time": f"{elapsed:.3f}"})
+    suite = ET.SubElement(suites, "testsuite", {"name": "tf2kro-diff", "timestamp": ts, "time": f"{elapsed:.3f}",
+                                                "hostname": "aws" if report.source == "aws" else "capture"})
+    failures = errors = skipped = tests = 0
     for r in _resources(report):
+        tests += 1
+        case = ET.SubElement(suite, "testcase", {"classname": clean(r.tf_type), "name": clean(r.address),
+                                                 "time": "0.000"})
         counted = [f for f in r.findings if f.cls in COUNTED and not f.ignored]
-        body = ""
         if counted:
             failures += 1
+            classes = sorted({f.cls for f in counted}, key=lambda k: _ORDER.get(k, 99))
             text = "\n".join(f"{f.cls} {f.address} {f.path}: state {_short(f.expected)} config {_short(f.config)} — {f.detail}"
                              if f.cls == PENDING else
                              f"{f.cls} {f.path}: expected {_short(f.expected)} live {_short(f.live)} — {f.detail}"
                              for f in counted)
-            body = (f"<failure message={quoteattr(f'{len(counted)} finding(s): ' + ', '.join(sorted({f.cls for f in counted})))}"
-                    f" type=\"drift\">{escape(text)}</failure>")
+            el = ET.SubElement(case, "failure", {"type": classes[0],
+                                                 "message": clean(f"{len(counted)} finding(s): " + ", ".join(classes))})
+            el.text = clean(text)
         elif r.status == UNKNOWN:
-            skipped += 1
-            reason = next((f.detail for f in r.findings if f.cls == UNKNOWN), "unknown")
-            body = f"<skipped message={quoteattr(reason)}/>"
+            reason = clean(next((f.detail for f in r.findings if f.cls == UNKNOWN), "unknown"))
+            if allow_unknown:
+                skipped += 1
+                ET.SubElement(case, "skipped", {"message": f"not checked (accepted by --allow-unknown): {reason}"})
+            else:
+                errors += 1
+                el = ET.SubElement(case, "error", {"type": UNKNOWN, "message": f"not checked: {reason}"})
+                el.text = reason
         unverified = [f for f in r.findings if f.cls == UNVERIFIED]
         if unverified:
-            body += "<system-out>" + escape("\n".join(f"unverified {f.path}: {f.detail}" for f in unverified)) + "</system-out>"
-        cases.append(f'  <testcase classname={quoteattr(r.tf_type)} name={quoteattr(r.address)}>{body}</testcase>')
-    xml = (f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n<testsuite name="tf2kro-diff" tests="{len(cases)}" '
-           f'failures="{failures}" errors="0" skipped="{skipped}">\n' + "\n".join(cases) + "\n</testsuite>\n</testsuites>\n")
+            ET.SubElement(case, "system-out").text = clean("\n".join(f"unverified {f.path}: {f.detail}" for f in unverified))
+    for el in (suites, suite):
+        el.set("tests", str(tests))
+        el.set("failures", str(failures))
+        el.set("errors", str(errors))
+        el.set("skipped", str(skipped))
+    ET.indent(suites, space=" ")
+    xml = '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
     return scrub(xml, secrets)
 
 
-__all__ = ["render_json", "render_junit", "render_markdown", "render_table", "to_dict", "DRIFT"]
+__all__ = ["render_json", "render_junit", "render_markdown", "render_table", "to_dict", "verdict", "Verdict", "DRIFT"]

@@ -53,16 +53,28 @@ def load_addon_versions(path: str | Path) -> dict[str, Any]:
     return doc
 
 
-def fetch_addon_versions(version: str, names: list[str], region: str, endpoint_url: str | None = None) -> dict[str, Any]:
-    """`eks:DescribeAddonVersions` for the target version (read-only, paginated)."""
-    import boto3
+def fetch_addon_versions(version: str, names: list[str], clients: Any) -> dict[str, Any]:
+    """`eks:DescribeAddonVersions` for the target version (read-only, paginated), through the one guarded client
+    factory (`converter.diff.aws.AwsClients`: allow-list, retry config, call counting). Any AWS error is one
+    ToolError line (exit 2), never a traceback."""
+    from converter.diff.aws import classify_error
 
-    client = boto3.client("eks", region_name=region, endpoint_url=endpoint_url)
     addons: list[dict[str, Any]] = []
-    for name in names:
-        paginator = client.get_paginator("describe_addon_versions")
-        for page in paginator.paginate(kubernetesVersion=version, addonName=name):
-            addons.extend(page.get("addons") or [])
+    try:
+        paginator = clients.client("eks").get_paginator("describe_addon_versions")
+        for name in names:
+            for page in paginator.paginate(kubernetesVersion=version, addonName=name):
+                addons.extend(page.get("addons") or [])
+    except ToolError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - botocore errors become one line
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if not isinstance(exc, (BotoCoreError, ClientError)):
+            raise
+        category, msg = classify_error(exc)
+        raise ToolError(f"eks:DescribeAddonVersions failed ({category}): {msg}; pass --addon-versions FILE "
+                        "(`aws eks describe-addon-versions` output) to plan offline") from None
     return {"addons": addons}
 
 

@@ -200,6 +200,9 @@ def load_mappings(directory: str | None = None) -> MappingSet:
             e = errors[0]
             loc = "/".join(str(p) for p in e.absolute_path)
             raise ToolError(f"mapping does not match mappings/_schema.yaml at {loc or '<root>'}: {e.message}", source=str(path))
+        from converter.diff.operations import check_mapping_operations
+
+        check_mapping_operations(doc, str(path))
         for tf_type, raw in (doc.get("resources") or {}).items():
             where = f"{path}: {tf_type}"
             if tf_type in types:

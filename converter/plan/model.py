@@ -405,14 +405,23 @@ def _adoption_by_phase(estate: Estate, live_path: str | None) -> tuple[bool, dic
     if not live_path:
         return True, None
     report = run_diff(estate, live=LiveRead.load(live_path), source=str(live_path))
-    out: dict[str, dict[str, Any]] = {p: {"count": 0, "findings": [], "source": str(live_path)} for p in estate.graph.phase_order}
+
+    def empty() -> dict[str, Any]:
+        return {"count": 0, "findings": [], "source": str(live_path), "unknown": [], "deleted": []}
+
+    out: dict[str, dict[str, Any]] = {p: empty() for p in estate.graph.phase_order}
     for r in report.resources:
         if r.address not in estate.result.conversions:
             continue
         ph = estate.graph.phases.get(r.address, r.phase)
+        # a resource the capture could not read, or that AWS no longer has, cannot be adopted safely either
+        if r.status == "unknown":
+            out.setdefault(ph, empty())["unknown"].append(r.address)
+        if any(f.cls == "deleted" and not f.ignored for f in r.findings):
+            out.setdefault(ph, empty())["deleted"].append(r.address)
         for f in r.findings:
             if f.cls == ADOPTION and not f.ignored:
-                out.setdefault(ph, {"count": 0, "findings": [], "source": str(live_path)})
+                out.setdefault(ph, empty())
                 out[ph]["count"] += 1
                 out[ph]["findings"].append({"address": f.address, "path": f.path, "expected": f.expected,
                                             "live": f.live, "detail": f.detail})
@@ -493,6 +502,14 @@ def build_plan(estate: Estate, *, env: str = "main", namespace: str = "infrastru
                                          f"({', '.join(addrs[:3])}{', …' if len(addrs) > 3 else ''}): rollback import "
                                          f"ID is manual — {why}", addrs))
         adopt = adoption.get(ph, {"count": 0, "findings": [], "source": live_path}) if adoption is not None else None
+        if adopt and adopt.get("deleted"):
+            findings.insert(0, PhaseFinding("blocking", "deleted",
+                                            f"{len(adopt['deleted'])} resource(s) of the state are gone from AWS in the "
+                                            "capture: ACK would recreate them instead of adopting", sorted(adopt["deleted"])))
+        if adopt and adopt.get("unknown"):
+            findings.insert(0, PhaseFinding("blocking", "not-checked",
+                                            f"{len(adopt['unknown'])} resource(s) could not be read in the capture "
+                                            "(unknown): adoption safety was not checked", sorted(adopt["unknown"])))
         if adopt and adopt["count"]:
             findings.insert(0, PhaseFinding("blocking", "adoption-would-change",
                                             f"{adopt['count']} field(s) differ between the rendered spec and live AWS: "
