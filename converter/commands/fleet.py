@@ -54,7 +54,7 @@ def fleet(ctx, config_path, out_dir):
     if ctx.invoked_subcommand is not None:
         return
     if not config_path or not out_dir:
-        raise click.UsageError("tf2kro fleet needs --config FILE and --out DIR (or a subcommand: init, upgrade)")
+        raise click.UsageError("tf2kro fleet needs --config FILE and --out DIR (or a subcommand: init, schema, upgrade)")
     from converter.emit.writer import write_tree
     from converter.fleet.config import load_fleet
     from converter.fleet.render import kind_counts, render_fleet
@@ -71,15 +71,18 @@ def fleet(ctx, config_path, out_dir):
 @click.option("--state", "state_path", required=True, type=click.Path(exists=True, dir_okay=False),
               help="terraform.tfstate (format 4).")
 @click.option("--hcl", "hcl_dir", type=click.Path(exists=True, file_okay=False), help="Terraform configuration directory.")
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="Fleet file to write.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="Fleet file to write (refused if it exists, unless --force; never written through a symlink).")
+@click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
 @click.option("--repo-url", default="", help="Git repository ArgoCD syncs the fleet output from.")
 @click.option("--progressive", multiple=True, metavar="APP=canary|bluegreen",
               help="Mark an application for Flagger progressive delivery (repeatable).")
-def init(state_path, hcl_dir, out_path, repo_url, progressive):
+def init(state_path, hcl_dir, out_path, force, repo_url, progressive):
     """Derive a fleet file from a state: clusters (aws_eks_cluster), applications (helm_release), secrets."""
     from converter.emit.writer import check_no_secrets
-    from converter.fleet.config import derive_fleet, dump_fleet
+    from converter.fleet.config import check_schema, derive_fleet, dump_fleet
     from converter.pipeline import load_estate
+    from converter.safefile import write_new_file
 
     marks = {}
     for p in progressive:
@@ -100,15 +103,28 @@ def init(state_path, hcl_dir, out_path, repo_url, progressive):
     unknown = set(marks) - {a["name"] for a in doc["spec"]["applications"]}
     if unknown:
         raise click.UsageError(f"--progressive: no application named {', '.join(sorted(unknown))}")
+    check_schema(doc, "fleet init output")  # what init writes, `tf2kro fleet` must accept
     text = dump_fleet(doc)
     check_no_secrets({out.name: text}, leak_needles(estate))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, out)
+    write_new_file(out, text, force=force)
     spec = doc["spec"]
     click.echo(f"wrote {out_path}: {len(spec['clusters'])} clusters, {len(spec['applications'])} applications, "
                f"{len(spec['externalSecrets']['secrets'])} external secrets")
+
+
+@fleet.command("schema", short_help="Print the JSON Schema of the fleet file.")
+def schema_cmd():
+    """Print the JSON Schema (draft 2020-12) the fleet file is validated against, for editors and CI linters.
+
+    \b
+    Examples:
+      tf2kro fleet schema > fleet.schema.json
+      # then, first line of fleet.yaml (VS Code / yaml-language-server):
+      # yaml-language-server: $schema=fleet.schema.json
+    """
+    from converter.fleet.config import SCHEMA_PATH
+
+    click.echo(SCHEMA_PATH.read_text(encoding="utf-8"), nl=False)
 
 
 @fleet.command("upgrade")
