@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from converter.commands import checks
 from converter.model import ToolError
 
 
@@ -70,7 +71,8 @@ def fleet(ctx, config_path, out_dir):
 @fleet.command("init")
 @click.option("--state", "state_path", required=True, type=click.Path(exists=True, dir_okay=False),
               help="terraform.tfstate (format 4).")
-@click.option("--hcl", "hcl_dir", type=click.Path(exists=True, file_okay=False), help="Terraform configuration directory.")
+@click.option("--hcl", "hcl_dir", type=click.Path(exists=True, file_okay=False), callback=checks.hcl_dir,
+              help="Terraform configuration directory.")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
               help="Fleet file to write (refused if it exists, unless --force; never written through a symlink).")
 @click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
@@ -130,13 +132,13 @@ def schema_cmd():
 @fleet.command("upgrade")
 @click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--cluster", required=True, help="Cluster (fleet file name) to upgrade.")
-@click.option("--to", "to_version", required=True, help="Target Kubernetes version, e.g. 1.31.")
+@click.option("--to", "to_version", required=True, callback=checks.k8s_version, help="Target Kubernetes version, e.g. 1.31.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 @click.option("--addon-versions", type=click.Path(exists=True, dir_okay=False),
               help="Captured `aws eks describe-addon-versions` JSON (otherwise the API is called, read-only).")
 @click.option("--state", "state_path", type=click.Path(exists=True, dir_okay=False),
               help="State of the cluster's estate (default: spec.source.state of the fleet file).")
-@click.option("--hcl", "hcl_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--hcl", "hcl_dir", type=click.Path(exists=True, file_okay=False), callback=checks.hcl_dir)
 @click.option("--env", "env_name", default=None, help="--env used for `tf2kro convert` (default: the cluster's env).")
 @click.option("--region", default=None, help="Region for the EKS API (default: the cluster's).")
 @click.option("--endpoint-url", default=None, help="Custom EKS endpoint (tests, VPC endpoints).")
