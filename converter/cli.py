@@ -12,6 +12,7 @@ import sys
 import click
 
 from converter import __version__
+from converter.commands import helptext
 from converter.model import ToolError
 
 # (module, attribute) of each click command.
@@ -44,3 +45,4 @@ def main() -> None:
 
 for _mod, _attr in COMMANDS:
     main.add_command(getattr(importlib.import_module(_mod), _attr))
+helptext.apply(main)
