@@ -121,3 +121,143 @@ def _umask() -> int:
     m = os.umask(0)
     os.umask(m)
     return m
+
+
+# ------------------------------------------------------------------------------------------ tables and tsv
+
+
+def _tsv_rows():
+    res = run("inspect", "--state", STATE, "--format", "tsv")
+    assert res.exit_code == 0, res.output
+    return [line.split("\t") for line in res.output.splitlines()]
+
+
+def test_inspect_tsv_is_one_resource_per_line_for_awk():
+    header, *rows = _tsv_rows()
+    assert header == ["address", "type", "phase", "wave", "status", "ACK kind / fold parent / reason"]
+    rep = json.loads(run("inspect", "--state", STATE, "--format", "json").output)
+    assert [r[0] for r in rows] == [r["address"] for r in rep["resources"]]
+    assert all(len(r) == len(header) for r in rows)
+    assert {r[4] for r in rows} == {"mapped", "folded", "unsupported"}
+    assert not any("\x1b" in cell for r in rows for cell in r)
+
+
+def test_tsv_values_with_tabs_or_newlines_stay_on_their_row():
+    from converter.commands.convert import tsv
+
+    text = tsv(["a", "b"], [["x\ty", "line1\nline2"], ["z", "w"]])
+    assert text.splitlines() == ["a\tb", "x y\tline1 line2", "z\tw"]
+
+
+def test_piped_table_never_wraps_an_address():
+    res = run("inspect", "--state", STATE)
+    assert res.exit_code == 0
+    lines = res.output.splitlines()
+    for addr in (r[0] for r in _tsv_rows()[1:]):
+        assert any(line.startswith(addr + " ") for line in lines), addr
+    assert "\x1b" not in res.output
+
+
+@pytest.mark.parametrize("width", [200, 120, 80])
+def test_terminal_table_fits_and_breaks_addresses_only_between_parts(width):
+    import io
+    import re
+
+    from rich.console import Console
+
+    from converter.commands.tables import resource_table
+
+    header, *rows = _tsv_rows()
+    buf = io.StringIO()
+    console = Console(file=buf, width=width, force_terminal=True, color_system="standard")
+    console.print(resource_table(header, rows, whole=("address", "type"), status="status", width=width,
+                                 optional=("type",)))
+    out = buf.getvalue()
+    assert "\x1b[32mmapped" in out and "\x1b[33munsupported" in out  # status colours on a terminal
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", out).splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= width
+    head = next(i for i, line in enumerate(lines) if line.startswith("address"))
+    col = re.search(r"\S\s+\S", lines[head][len("address") - 1:]).end() + len("address") - 2  # next column
+    addresses: list[str] = []
+    for line in lines[head + 1:]:
+        piece = line[:col].strip()
+        if not piece:
+            continue  # a wrapped line of another column
+        if piece[0] in ".[":
+            addresses[-1] += piece  # continuation: the address broke before a `.` or `[`
+        else:
+            addresses.append(piece)
+    assert addresses == [r[0] for r in rows]  # every address whole, nothing cut inside a name
+    if width == 80:
+        assert any(line[:col].strip().startswith(".") for line in lines)  # the narrow case did break some
+
+
+# ------------------------------------------------------------------------------------------ option validation
+
+
+def test_upgrade_to_must_be_a_kubernetes_version(tmp_path):
+    res = run("fleet", "upgrade", "--config", str(FLEET), "--cluster", "platform-staging", "--to", "banana",
+              "--state", STATE, "--out", str(tmp_path / "up"))
+    assert res.exit_code == 2 and "not a Kubernetes version" in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "up").exists()
+
+
+def test_upgrade_to_accepts_v_prefix():
+    from converter.commands.checks import k8s_version
+
+    assert k8s_version(None, None, "v1.31") == "1.31"
+    assert k8s_version(None, None, "1.31") == "1.31"
+
+
+@pytest.mark.parametrize("command", [["inspect"], ["graph"], ["convert", "--out", "OUT"], ["plan", "--out", "OUT"]])
+def test_state_directory_is_named_as_a_directory(tmp_path, command):
+    args = [a.replace("OUT", str(tmp_path / "o")) for a in command]
+    res = run(*args, "--state", str(SAMPLES / "estate"))
+    assert res.exit_code == 2 and "is a directory" in res.output
+    assert "terraform.tfstate" in res.output and "Traceback" not in res.output
+
+
+def test_hcl_directory_without_tf_files_is_an_error(tmp_path):
+    (tmp_path / "notes.txt").write_text("not terraform\n")
+    res = run("inspect", "--state", STATE, "--hcl", str(tmp_path))
+    assert res.exit_code == 2 and "no .tf files" in res.output
+    res = run("fleet", "init", "--state", STATE, "--hcl", str(tmp_path), "--out", str(tmp_path / "f.yaml"))
+    assert res.exit_code == 2 and "no .tf files" in res.output and not (tmp_path / "f.yaml").exists()
+    res = run("inspect", "--state", STATE, "--hcl", str(SAMPLES / "estate"), "--format", "json")
+    assert res.exit_code == 0
+
+
+# ------------------------------------------------------------------------------------------ help texts
+
+
+def _commands(group, path=()):
+    import click
+
+    for name, cmd in group.commands.items():
+        yield (*path, name), cmd
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, (*path, name))
+
+
+def test_top_level_help_has_no_truncated_summaries():
+    res = run("--help")
+    assert res.exit_code == 0
+    listed = [line for line in res.output.splitlines() if line.startswith("  ") and not line.strip().startswith("-")]
+    assert len(listed) >= len(main.commands)
+    assert not [line for line in res.output.split("Commands:", 1)[1].splitlines() if line.endswith("...")]
+
+
+@pytest.mark.parametrize("path", [p for p, _ in _commands(main)], ids=" ".join)
+def test_every_command_help_has_examples(path):
+    res = run(*path, "--help")
+    assert res.exit_code == 0 and "Examples:" in res.output
+    assert f"tf2kro {' '.join(path)}" in res.output.split("Examples:", 1)[1]
+    if "Commands:" in res.output:  # sub-command summaries not cut either
+        assert not [line for line in res.output.split("Commands:", 1)[1].splitlines() if line.endswith("...")]
+
+
+def test_region_help_says_what_it_does_on_each_command():
+    diff_help = run("diff", "--help").output
+    convert_help = run("convert", "--help").output
+    assert "API calls" in " ".join(diff_help.split())
+    assert "annotation" in " ".join(convert_help.split()) and "API calls" not in " ".join(convert_help.split())
