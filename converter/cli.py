@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from converter import __version__
+from converter import __version__, progress
 from converter.commands import helptext
 from converter.model import ToolError
 
@@ -41,6 +41,7 @@ class _Group(click.Group):
 @click.version_option(__version__, prog_name="tf2kro")
 def main() -> None:
     """Convert Terraform-managed AWS infrastructure into ACK objects grouped in kro RGDs (adopt, never recreate)."""
+    progress.activate()  # stage lines on stderr, only if it is a terminal
 
 
 for _mod, _attr in COMMANDS:

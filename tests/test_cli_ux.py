@@ -261,3 +261,105 @@ def test_region_help_says_what_it_does_on_each_command():
     convert_help = run("convert", "--help").output
     assert "API calls" in " ".join(diff_help.split())
     assert "annotation" in " ".join(convert_help.split()) and "API calls" not in " ".join(convert_help.split())
+
+
+# ------------------------------------------------------------------------------------------ progress on a TTY
+
+STAGES = ("load", "map", "graph", "render", "write")
+
+
+def _stage_lines(text: str) -> list[str]:
+    import re
+
+    return [m.group(1) for m in re.finditer(r"tf2kro \[\s*[\d.]+s\] (\w+)", text)]
+
+
+@pytest.mark.parametrize("command", ["convert", "plan"])
+def test_no_progress_when_stderr_is_not_a_tty(tmp_path, command):
+    res = CliRunner().invoke(main, [command, "--state", STATE, "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert _stage_lines(res.stderr) == [] and "\r" not in res.stderr and "\x1b" not in res.stderr
+
+
+@pytest.mark.parametrize("command", ["convert", "plan"])
+def test_stages_on_a_forced_terminal(tmp_path, command):
+    import io
+
+    from rich.console import Console
+
+    from converter import progress
+
+    buf = io.StringIO()
+    with progress.use(Console(file=buf, force_terminal=True)):
+        res = CliRunner().invoke(main, [command, "--state", STATE, "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert _stage_lines(buf.getvalue()) == [*STAGES, "done"]
+    assert _stage_lines(res.stderr) == []  # the injected console got them, not the (non-TTY) stderr
+
+
+def test_stages_on_a_real_pty(tmp_path):
+    import pty
+    import subprocess
+    import sys
+
+    primary, secondary = pty.openpty()
+    proc = subprocess.run([sys.executable, "-m", "converter", "convert", "--state", STATE, "--out", str(tmp_path / "o")],
+                          stdout=subprocess.PIPE, stderr=secondary, cwd=REPO, timeout=120, check=False)
+    os.close(secondary)
+    chunks = []
+    while True:
+        try:
+            data = os.read(primary, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(primary)
+    assert proc.returncode == 0
+    assert _stage_lines(b"".join(chunks).decode()) == [*STAGES, "done"]
+    assert b"tf2kro [" not in proc.stdout  # progress never on stdout
+
+
+def test_step_lines_rewrite_one_status_line():
+    import io
+
+    from rich.console import Console
+
+    from converter import progress
+
+    buf = io.StringIO()
+    with progress.use(Console(file=buf, force_terminal=True)):
+        progress.stage("read")
+        for i, t in enumerate(("aws_subnet", "aws_vpc"), 1):
+            progress.step(t, i, 2)
+        progress.finish()
+    out = buf.getvalue()
+    assert "read 1/2 aws_subnet" in out and "read 2/2 aws_vpc" in out
+    assert out.count("\n") == 2  # the stage line and `done`; the steps overwrite each other
+
+
+@pytest.mark.moto
+def test_capture_reports_each_aws_type(moto, tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from converter import progress
+    from tests.estate_builder import build
+
+    est = build(moto.client)
+    state = tmp_path / "terraform.tfstate"
+    state.write_text(est.state_json())
+    buf = io.StringIO()
+    with progress.use(Console(file=buf, force_terminal=True)):
+        res = CliRunner().invoke(main, ["inventory", "capture", "--state", str(state), "--region", "eu-west-1",
+                                        "--endpoint-url", moto.url, "--out", str(tmp_path / "cap.json")])
+    assert res.exit_code == 0, res.output
+    types = json.loads((tmp_path / "cap.json").read_text())["types"]
+    out = buf.getvalue()
+    assert _stage_lines(out)[-2:] == ["read", "done"]
+    import re
+
+    for t in types:
+        assert re.search(rf"read \d+/\d+ {t}(\r|\x1b|$)", out), t

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from converter import progress
 from converter.commands.common import PHASES, estate_options, open_estate
 from converter.emit.kro import EmitOptions, emit_phases, plain_objects, region_unknown, report, to_json
 from converter.emit.writer import dump_yaml, write_tree
@@ -49,8 +50,11 @@ def convert(state_path, hcl_dir, var_files, region, out_dir, phase, env, namespa
     """Write kro RGDs + instances (per phase) whose ACK objects adopt the resources in the state."""
     estate = open_estate(state_path, hcl_dir, var_files, region)
     opts = EmitOptions(env=env, namespace=namespace, read_only=read_only, phases=None if phase == "all" else (phase,))
+    progress.stage("render")
     files = render_tree(estate, opts)
+    progress.stage("write", f"{len(files)} files")
     write_tree(out_dir, files, estate.secrets())
+    progress.finish()
     c = estate.result.counts()
     click.echo(f"wrote {len(files)} files to {out_dir}: {c['mapped']} mapped, {c['folded']} folded, {c['unsupported']} unsupported")
     if region_unknown(estate.result):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from converter import progress
 from converter.commands.common import PHASES, estate_options, open_estate
 
 
@@ -51,11 +52,14 @@ def diff(state_path, hcl_dir, var_files, region, phase, profile, endpoint_url, s
     ignore = load_ignore(ignore_file) if ignore_file else None
     tags = parse_scope_tags(scope_tags)
     if live_file:
+        progress.stage("compare", str(live_file))
         report = run_diff(estate, live=LiveRead.load(live_file), phase=phase, ignore=ignore, source=str(live_file))
     else:
         clients = AwsClients(region=region or estate.result.region, profile=profile, endpoint_url=endpoint_url,
                              max_attempts=max_attempts)
-        report = run_diff(estate, clients=clients, phase=phase, scope_tags=tags, ignore=ignore)
+        progress.stage("read", "live AWS, per type")
+        report = run_diff(estate, clients=clients, phase=phase, scope_tags=tags, ignore=ignore, on_type=progress.step)
+    progress.finish()
     secrets = estate.secrets()
     if fmt == "json":
         chunks = [render_json(report, secrets)]

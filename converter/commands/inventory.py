@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from converter import progress
 from converter.commands.common import estate_options, open_estate
 from converter.commands.diff import aws_options
 
@@ -27,7 +28,9 @@ def capture_cmd(state_path, hcl_dir, var_files, region, phase, profile, endpoint
     estate = open_estate(state_path, hcl_dir, var_files, region)
     clients = AwsClients(region=region or estate.result.region, profile=profile, endpoint_url=endpoint_url,
                          max_attempts=max_attempts)
-    live = capture(estate, clients, phase=phase, scope_tags=parse_scope_tags(scope_tags))
+    progress.stage("read", "live AWS, per type")
+    live = capture(estate, clients, phase=phase, scope_tags=parse_scope_tags(scope_tags), on_type=progress.step)
+    progress.finish()
     text = scrub(live.to_json(), estate.secrets())
     import os
     import tempfile
