@@ -68,7 +68,9 @@ def diff(state_path, hcl_dir, var_files, region, phase, profile, endpoint_url, s
     elif fmt == "junit":
         chunks = [render_junit(report, secrets)]
     else:
-        chunks = [render_table(report, secrets)]
+        from converter.commands.tables import NO_WRAP_WIDTH, stdout_width
+
+        chunks = [render_table(report, secrets, width=NO_WRAP_WIDTH if output else stdout_width())]
     if output:
         for i, text in enumerate(chunks):
             Path(output if i == 0 else f"{output}.{i + 1}").write_text(text, encoding="utf-8")

@@ -38,6 +38,11 @@ def stdout_console(file: Any = None) -> Console:
     return Console(file=out, width=NO_WRAP_WIDTH, color_system=None)
 
 
+def stdout_width(file: Any = None) -> int:
+    """Width for a table rendered to a string and echoed (diff): the terminal's, or no wrapping when piped."""
+    return stdout_console(file).width
+
+
 def break_identifier(ident: str, width: int) -> str:
     """`ident` as lines of at most `width`, broken only before `.`/`[`; a single part longer than `width` stays
     whole on its own line (the terminal wraps it, we do not cut a name)."""
