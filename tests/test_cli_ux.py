@@ -363,3 +363,35 @@ def test_capture_reports_each_aws_type(moto, tmp_path):
 
     for t in types:
         assert re.search(rf"read \d+/\d+ {t}(\r|\x1b|$)", out), t
+
+
+def _schema_properties(node) -> set[str]:
+    out: set[str] = set()
+    if isinstance(node, dict):
+        out |= set((node.get("properties") or {}).keys()) if isinstance(node.get("properties"), dict) else set()
+        for v in node.values():
+            out |= _schema_properties(v)
+    elif isinstance(node, list):
+        for v in node:
+            out |= _schema_properties(v)
+    return out
+
+
+def test_every_key_the_loader_reads_is_in_the_schema():
+    """additionalProperties: false would reject a key the code reads if the schema fell behind the code."""
+    import inspect
+    import re
+
+    from converter.fleet import config, externalsecrets, flagger, render, upgrade
+
+    sources = [inspect.getsource(f) for f in (config.from_dict, config._progressive, render.policy_parameters,
+                                              externalsecrets.cluster_secret_store, externalsecrets.service_account,
+                                              externalsecrets.store_name, upgrade.record_sets,
+                                              upgrade.smoke_job, flagger.metric_templates)]
+    # reads only: d.get("key"...) and d["key"] not followed by an assignment (emitted keys are not read)
+    pattern = r"""\.get\("([A-Za-z]\w*)"[,)]|(?<=[\w)\]])\["([A-Za-z]\w*)"\](?!\s*=[^=])"""
+    read = {a or b for src in sources for a, b in re.findall(pattern, src)}
+    emitted_only = {"spec", "metadata", "name", "kind", "apiVersion"} & read  # also schema keys; harmless
+    missing = read - _schema_properties(fleet_schema()) - emitted_only
+    assert not missing, f"keys read by the fleet loader but not in fleet.schema.json: {sorted(missing)}"
+    assert {"environments", "syncWindows", "progressiveDelivery", "hostedZoneID", "roleARN"} <= read
