@@ -96,11 +96,11 @@ def inspect(state_path, hcl_dir, var_files, region, fmt):
     if fmt == "tsv":
         click.echo(tsv(columns, rows), nl=False)
         return
-    from converter.commands.tables import resource_table, stdout_console
+    from converter.commands.tables import print_table, stdout_console
 
     console = stdout_console()
-    console.print(resource_table(columns, rows, whole=("address", "type"), status="status", width=console.width,
-                                  optional=("type",)))
+    print_table(console, columns, [[" ".join(c.split()) for c in r] for r in rows], whole=("address", "type"),
+                status="status", optional=("type",))
     cov = rep["aws_coverage"]
     c = rep["counts"]
     console.print(

@@ -66,6 +66,22 @@ def break_words(text: str, width: int) -> str:
     return " ".join(break_identifier(w, width) for w in text.split(" "))
 
 
+def plain_table(columns: list[str], rows: list[list[str]]) -> str:
+    """The piped form: aligned columns, one row per line, no styling. Written directly, because rich measures
+    every cell (10k rows: 13 s in rich, 0.1 s here)."""
+    widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(columns)]
+    lines = ("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in [columns, *rows])
+    return "\n".join(lines) + "\n"
+
+
+def print_table(console: Console, columns: list[str], rows: list[list[str]], **kw: Any) -> None:
+    """On a terminal: `resource_table` (fits, colours); otherwise `plain_table`. Cells must be single-line."""
+    if console.is_terminal:
+        console.print(resource_table(columns, rows, width=console.width, **kw))
+    else:
+        console.file.write(plain_table(columns, rows))
+
+
 def resource_table(columns: list[str], rows: list[list[str]], *, whole: tuple[str, ...], status: str | None,
                    width: int, optional: tuple[str, ...] = ()) -> Table:
     """`whole`: identifier columns, the first one absorbs the squeeze (broken between its parts); `status`: the
