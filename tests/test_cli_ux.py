@@ -256,6 +256,14 @@ def test_every_command_help_has_examples(path):
         assert not [line for line in res.output.split("Commands:", 1)[1].splitlines() if line.endswith("...")]
 
 
+def test_every_option_says_what_it_does():
+    import click
+
+    bare = [(" ".join(path), p.name) for path, cmd in _commands(main) for p in cmd.params
+            if isinstance(p, click.Option) and not p.help]
+    assert bare == []
+
+
 def test_region_help_says_what_it_does_on_each_command():
     diff_help = run("diff", "--help").output
     convert_help = run("convert", "--help").output

@@ -91,6 +91,14 @@ OPTION_HELP: dict[tuple[str, str], str] = {
     ("convert", "phase"): "Only write this phase (network, identity, cluster, addons, other).",
     ("diff", "hcl_dir"): "Terraform configuration directory: also report pending-terraform-change (HCL vs state).",
     ("convert", "hcl_dir"): "Terraform configuration directory (optional): ignore_changes, variables, references.",
+    ("graph", "fmt"): "mermaid (paste into Markdown), dot (Graphviz) or json (nodes with phase/wave, edges).",
+    ("graph", "phase"): "Only this phase's resources (mermaid only; dot and json show the whole graph).",
+    ("diff", "fmt"): "table (terminal), json (machine-readable), md (PR comment, chunked) or junit (CI test report).",
+    ("validate", "fmt"): "text (one line per violation) or json.",
+    ("fleet upgrade", "config_path"): "Fleet file (fleet.yaml) holding the cluster to upgrade.",
+    ("fleet upgrade", "out_dir"): "Directory for the ordered step directories (one PR each).",
+    ("fleet upgrade", "hcl_dir"): "Terraform configuration directory of the cluster's estate "
+                                  "(default: spec.source.hcl of the fleet file).",
 }
 
 
