@@ -2,7 +2,8 @@
 
 A 50k-resource convert ran 1 min 45 s in silence. On a terminal each stage (load / map / graph / render / write,
 or read / compare for diff) prints one line with the time since the run started, and per-item steps (the AWS
-type being read) rewrite a single status line. Piped, redirected or in CI (stderr not a TTY) nothing is printed:
+type being read) rewrite a single status line. Every line ends with a newline (the step line is erased by
+moving up), so an error printed mid-stage starts on a line of its own. Piped, redirected or in CI (stderr not a TTY) nothing is printed:
 logs and the one-line error contract stay as they are.
 
 Stages are markers, not context managers, so instrumenting a function is a one-line insertion per stage; a stage
@@ -17,7 +18,7 @@ from collections.abc import Iterator
 
 from rich.console import Console
 
-_CLEAR = "\r\x1b[K"
+_ERASE_LAST = "\x1b[1A\x1b[2K\r"  # cursor up one line, erase it
 
 
 class Reporter:
@@ -53,7 +54,7 @@ class Reporter:
         if not self.enabled:
             return
         if self._dirty:
-            self._raw(_CLEAR)
+            self._raw(_ERASE_LAST)
             self._dirty = False
         self._stage = name
         self._raw(f"tf2kro [{self._elapsed()}] {name}{' ' + detail if detail else ''}\n")
@@ -61,14 +62,14 @@ class Reporter:
     def step(self, item: str, index: int, total: int) -> None:
         if not self.enabled:
             return
-        self._raw(f"{_CLEAR}tf2kro [{self._elapsed()}] {self._stage} {index}/{total} {item}")
+        self._raw(f"{_ERASE_LAST if self._dirty else ''}tf2kro [{self._elapsed()}] {self._stage} {index}/{total} {item}\n")
         self._dirty = True
 
     def finish(self) -> None:
         if not self.enabled or self._t0 is None:
             return
         if self._dirty:
-            self._raw(_CLEAR)
+            self._raw(_ERASE_LAST)
             self._dirty = False
         self._raw(f"tf2kro [{self._elapsed()}] done\n")
         self._t0 = None

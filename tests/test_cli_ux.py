@@ -344,7 +344,10 @@ def test_step_lines_rewrite_one_status_line():
         progress.finish()
     out = buf.getvalue()
     assert "read 1/2 aws_subnet" in out and "read 2/2 aws_vpc" in out
-    assert out.count("\n") == 2  # the stage line and `done`; the steps overwrite each other
+    # each step line replaces the previous one and `done` replaces the last: one visible status line at a time,
+    # and the cursor is always at the start of a fresh line (an error message never lands mid-line)
+    assert out.count("\x1b[1A\x1b[2K") == 2 and out.endswith("done\n")
+    assert out.index("aws_subnet") < out.index("\x1b[1A") < out.index("aws_vpc")
 
 
 @pytest.mark.moto
@@ -370,7 +373,7 @@ def test_capture_reports_each_aws_type(moto, tmp_path):
     import re
 
     for t in types:
-        assert re.search(rf"read \d+/\d+ {t}(\r|\x1b|$)", out), t
+        assert re.search(rf"read \d+/\d+ {t}\n", out), t
 
 
 def _schema_properties(node) -> set[str]:
