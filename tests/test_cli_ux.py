@@ -406,3 +406,31 @@ def test_every_key_the_loader_reads_is_in_the_schema():
     missing = read - _schema_properties(fleet_schema()) - emitted_only
     assert not missing, f"keys read by the fleet loader but not in fleet.schema.json: {sorted(missing)}"
     assert {"environments", "syncWindows", "progressiveDelivery", "hostedZoneID", "roleARN"} <= read
+
+
+# ------------------------------------------------------------------------------------------ crafted values
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(st.lists(st.lists(st.text(max_size=30), min_size=3, max_size=3), max_size=8))
+def test_tsv_rows_stay_rows_whatever_the_values(rows):
+    from converter.commands.convert import tsv
+
+    lines = tsv(["a", "b", "c"], rows).split("\n")
+    assert lines[-1] == "" and len(lines) - 1 == len(rows) + 1
+    assert all(line.count("\t") == 2 for line in lines[:-1])
+
+
+@given(st.text(alphabet=st.sampled_from('ab_.["]0/'), max_size=80), st.integers(min_value=1, max_value=40))
+def test_identifier_breaks_lose_nothing_and_cut_no_part(ident, width):
+    import re
+
+    from converter.commands.tables import break_identifier
+
+    out = break_identifier(ident, width)
+    assert out.replace("\n", "") == ident
+    for line in out.split("\n"):
+        parts = [p for p in re.split(r"(?=[.\[/])", line) if p]
+        assert len(line) <= width or len(parts) == 1  # over-wide only when one unbreakable part

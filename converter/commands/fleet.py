@@ -108,7 +108,7 @@ def init(state_path, hcl_dir, out_path, force, repo_url, progressive):
     check_schema(doc, "fleet init output")  # what init writes, `tf2kro fleet` must accept
     text = dump_fleet(doc)
     check_no_secrets({out.name: text}, leak_needles(estate))
-    write_new_file(out, text, force=force)
+    write_new_file(out_path, text, force=force)  # same file as `out`; errors name it as the user typed it
     spec = doc["spec"]
     click.echo(f"wrote {out_path}: {len(spec['clusters'])} clusters, {len(spec['applications'])} applications, "
                f"{len(spec['externalSecrets']['secrets'])} external secrets")
