@@ -14,7 +14,8 @@ import sys
 
 import click
 
-from converter import __version__
+from converter import __version__, progress
+from converter.commands import helptext
 from converter.model import ToolError
 
 # (module, attribute) of each click command.
@@ -93,7 +94,9 @@ class _Group(click.Group):
 @click.version_option(__version__, prog_name="tf2kro")
 def main() -> None:
     """Convert Terraform-managed AWS infrastructure into ACK objects grouped in kro RGDs (adopt, never recreate)."""
+    progress.activate()  # stage lines on stderr, only if it is a terminal
 
 
 for _mod, _attr in COMMANDS:
     main.add_command(getattr(importlib.import_module(_mod), _attr))
+helptext.apply(main)

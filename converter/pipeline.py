@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from converter import progress
 from converter.graph.build import EstateGraph, build_graph
 from converter.load.state import load_state
 from converter.mapping.engine import MapResult, map_state
@@ -56,6 +57,7 @@ def load_estate(
     region: str | None = None,
     mappings_dir: str | None = None,
 ) -> Estate:
+    progress.stage("load")
     state = load_state(state_path)
     hcl = None
     ignore_changes = None
@@ -64,7 +66,9 @@ def load_estate(
 
         hcl = load_hcl(hcl_dir, var_files)
         ignore_changes = {r.address: list(r.ignore_changes) for r in hcl.resources() if r.mode == "managed"}
+    progress.stage("map", f"{len(state.instances)} resource instances")
     mappings = load_mappings(mappings_dir)
     result = map_state(state, mappings, region=region, ignore_changes=ignore_changes)
+    progress.stage("graph")
     graph = build_graph(state, result, mappings, hcl)
     return Estate(state=state, hcl=hcl, mappings=mappings, result=result, graph=graph)

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from converter.commands import checks
 from converter.pipeline import SAMPLE_DIR, Estate, load_estate
 
 PHASES = ("network", "identity", "cluster", "addons", "other")
@@ -16,11 +17,11 @@ def estate_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option("--region", default=None, help="AWS region for the region annotation (default: from ARNs in state).")(fn)
     fn = click.option("--var-file", "var_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
                       help="Terraform .tfvars file(s), applied after terraform.tfvars (repeatable).")(fn)
-    fn = click.option("--hcl", "hcl_dir", type=click.Path(exists=True, file_okay=False),
+    fn = click.option("--hcl", "hcl_dir", type=click.Path(exists=True, file_okay=False), callback=checks.hcl_dir,
                       help="Terraform configuration directory (optional; state alone converts).")(fn)
     fn = click.option("--sample", is_flag=True, expose_value=False, callback=_remember_sample,
                       help="Use the sample estate bundled with tf2kro (state + HCL) instead of --state.")(fn)
-    fn = click.option("--state", "state_path", default=None,
+    fn = click.option("--state", "state_path", default=None, callback=checks.state_file,
                       help="terraform.tfstate (format 4), or - for stdin. Required (or --sample).")(fn)
     return fn
 

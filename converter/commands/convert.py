@@ -6,6 +6,7 @@ import json
 
 import click
 
+from converter import progress
 from converter.commands.common import PHASES, estate_options, open_estate
 from converter.commands.output import force_option, write_output
 from converter.emit.kro import EmitOptions, emit_phases, plain_objects, region_unknown, report, to_json
@@ -76,9 +77,12 @@ def convert(state_path, hcl_dir, var_files, region, out_dir, force, phase, env, 
     """Write kro RGDs + instances (per phase) whose ACK objects adopt the resources in the state."""
     estate = open_estate(state_path, hcl_dir, var_files, region)
     opts = EmitOptions(env=env, namespace=namespace, read_only=read_only, phases=None if phase == "all" else (phase,))
+    progress.stage("render")
     files = render_tree(estate, opts)
+    progress.stage("write", f"{len(files)} files")
     write_output(out_dir, files, estate.secrets(), run=convert_output_run(phase), force=force,
                  inputs=(state_path, hcl_dir, *var_files))
+    progress.finish()
     c = estate.result.counts()
     click.echo(f"wrote {len(files)} files to {out_dir}: {c['mapped']} mapped, {c['folded']} folded, {c['unsupported']} unsupported")
     if region_unknown(estate.result):
@@ -92,9 +96,18 @@ def convert(state_path, hcl_dir, var_files, region, out_dir, force, phase, env, 
         click.echo(f"note: graph findings: {summary} (details in report.json)", err=True)
 
 
+def tsv(columns: list[str], rows: list[list[str]]) -> str:
+    """Tab-separated, header first, no styling. A tab or newline inside a value would shift or split a row:
+    they become spaces, so every line is exactly one resource with len(columns) fields."""
+    def clean(v: str) -> str:
+        return " ".join(str(v).replace("\t", " ").splitlines())
+    return "".join("\t".join(clean(c) for c in r) + "\n" for r in [columns, *rows])
+
+
 @click.command()
 @estate_options
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "tsv", "json"]), default="table", show_default=True,
+              help="table (fits the terminal), tsv (header + one resource per line, for grep/awk/cut) or json.")
 def inspect(state_path, hcl_dir, var_files, region, fmt):
     """Every managed resource with its phase and status (mapped / folded / unsupported) and the coverage figure."""
     estate = open_estate(state_path, hcl_dir, var_files, region)
@@ -102,18 +115,20 @@ def inspect(state_path, hcl_dir, var_files, region, fmt):
     if fmt == "json":
         click.echo(json.dumps(rep, indent=2))
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(show_lines=False, box=None)
-    for col in ("address", "type", "phase", "wave", "status", "ACK kind / fold parent / reason"):
-        table.add_column(col, overflow="fold")
+    columns = ["address", "type", "phase", "wave", "status", "ACK kind / fold parent / reason"]
+    rows = []
     for row in rep["resources"]:
         status = row["status"]
         detail = row.get("kind") if status == Status.MAPPED else row.get("fold_parent") if status == Status.FOLDED else row.get("reason")
-        table.add_row(row["address"], row["type"], row["phase"], str(row.get("wave", "")), status, str(detail))
-    console = Console(width=200)
-    console.print(table)
+        rows.append([row["address"], row["type"], row["phase"], str(row.get("wave", "")), str(status), str(detail)])
+    if fmt == "tsv":
+        click.echo(tsv(columns, rows), nl=False)
+        return
+    from converter.commands.tables import print_table, stdout_console
+
+    console = stdout_console()
+    print_table(console, columns, [[" ".join(c.split()) for c in r] for r in rows], whole=("address", "type"),
+                status="status", optional=("type",))
     cov = rep["aws_coverage"]
     c = rep["counts"]
     console.print(

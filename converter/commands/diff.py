@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from converter import progress
 from converter.commands.common import PHASES, estate_options, open_estate
 
 FORMATS = ("table", "json", "md", "junit")
@@ -97,35 +98,42 @@ def diff(state_path, hcl_dir, var_files, region, phase, profile, endpoint_url, s
     started = time.monotonic()
     failure: str | None = None
     if live_file:
+        progress.stage("compare", str(live_file))
         report = run_diff(estate, live=LiveRead.load(live_file), phase=phase, ignore=ignore, source=str(live_file))
     else:
         try:
             clients = connect(estate, region=region, profile=profile, endpoint_url=endpoint_url,
                               max_attempts=max_attempts, echo=lambda line: click.echo(line, err=True))
-            report = run_diff(estate, clients=clients, phase=phase, scope_tags=tags, ignore=ignore)
+            progress.stage("read", "live AWS, per type")
+            report = run_diff(estate, clients=clients, phase=phase, scope_tags=tags, ignore=ignore,
+                              on_type=progress.step)
         except AwsUnreachable as exc:
             # nothing (more) can be read: every resource is reported "not checked", then exit 2
             failure = str(exc)
             unread = LiveRead.unread(estate, failure, phase=phase, region=region or estate.result.region)
             report = run_diff(estate, live=unread, phase=phase, ignore=ignore, source="aws")
+    progress.finish()
     elapsed = time.monotonic() - started
     secrets = estate.secrets()
 
-    def render(kind: str) -> list[str]:
+    def render(kind: str, to_file: bool = True) -> list[str]:
         if kind == "json":
             return [render_json(report, secrets, allow_unknown=allow_unknown)]
         if kind == "md":
             return render_markdown(report, secrets, allow_unknown=allow_unknown)
         if kind == "junit":
             return [render_junit(report, secrets, allow_unknown=allow_unknown, elapsed=elapsed)]
-        return [render_table(report, secrets, allow_unknown=allow_unknown)]
+        from converter.commands.tables import NO_WRAP_WIDTH, stdout_width
+
+        width = NO_WRAP_WIDTH if to_file else stdout_width()
+        return [render_table(report, secrets, width=width, allow_unknown=allow_unknown)]
 
     for kind, path in targets:
         chunks = render(kind)
         for i, text in enumerate(chunks):
             Path(path if i == 0 else f"{path}.{i + 1}").write_text(text, encoding="utf-8")
         click.echo(f"wrote {kind} report ({len(chunks)} file(s)) to {path}", err=True)
-    click.echo("\n<!-- tf2kro diff: next chunk -->\n".join(render(fmt)))  # stdout keeps --format
+    click.echo("\n<!-- tf2kro diff: next chunk -->\n".join(render(fmt, to_file=False)))  # stdout keeps --format
     c = report.counts()
     v = verdict(report, allow_unknown)
     click.echo(f"tf2kro diff: {c['adoption-would-change']} adoption-would-change, {c['deleted']} deleted, {c['drift']} drift, "

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from converter.commands import checks
 from converter.commands.output import FORCE_HELP
 from converter.model import ToolError
 from converter.names import click_dns1123_label
@@ -58,7 +59,7 @@ def fleet(ctx, config_path, out_dir, force):
     if ctx.invoked_subcommand is not None:
         return
     if not config_path or not out_dir:
-        raise click.UsageError("tf2kro fleet needs --config FILE and --out DIR (or a subcommand: init, upgrade)")
+        raise click.UsageError("tf2kro fleet needs --config FILE and --out DIR (or a subcommand: init, schema, upgrade)")
     from converter.commands.output import write_output
     from converter.emit.writer import OutputRun
     from converter.fleet.config import load_fleet
@@ -77,16 +78,20 @@ def fleet(ctx, config_path, out_dir, force):
 @fleet.command("init")
 @click.option("--state", "state_path", required=True, type=click.Path(exists=True, dir_okay=False),
               help="terraform.tfstate (format 4).")
-@click.option("--hcl", "hcl_dir", type=click.Path(exists=True, file_okay=False), help="Terraform configuration directory.")
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="Fleet file to write.")
+@click.option("--hcl", "hcl_dir", type=click.Path(exists=True, file_okay=False), callback=checks.hcl_dir,
+              help="Terraform configuration directory.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="Fleet file to write (refused if it exists, unless --force; never written through a symlink).")
+@click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
 @click.option("--repo-url", default="", help="Git repository ArgoCD syncs the fleet output from.")
 @click.option("--progressive", multiple=True, metavar="APP=canary|bluegreen",
               help="Mark an application for Flagger progressive delivery (repeatable).")
-def init(state_path, hcl_dir, out_path, repo_url, progressive):
+def init(state_path, hcl_dir, out_path, force, repo_url, progressive):
     """Derive a fleet file from a state: clusters (aws_eks_cluster), applications (helm_release), secrets."""
     from converter.emit.writer import check_no_secrets
-    from converter.fleet.config import derive_fleet, dump_fleet
+    from converter.fleet.config import check_schema, derive_fleet, dump_fleet
     from converter.pipeline import load_estate
+    from converter.safefile import write_new_file
 
     marks = {}
     for p in progressive:
@@ -107,21 +112,34 @@ def init(state_path, hcl_dir, out_path, repo_url, progressive):
     unknown = set(marks) - {a["name"] for a in doc["spec"]["applications"]}
     if unknown:
         raise click.UsageError(f"--progressive: no application named {', '.join(sorted(unknown))}")
+    check_schema(doc, "fleet init output")  # what init writes, `tf2kro fleet` must accept
     text = dump_fleet(doc)
     check_no_secrets({out.name: text}, leak_needles(estate))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, out)
+    write_new_file(out_path, text, force=force)  # same file as `out`; errors name it as the user typed it
     spec = doc["spec"]
     click.echo(f"wrote {out_path}: {len(spec['clusters'])} clusters, {len(spec['applications'])} applications, "
                f"{len(spec['externalSecrets']['secrets'])} external secrets")
 
 
+@fleet.command("schema", short_help="Print the JSON Schema of the fleet file.")
+def schema_cmd():
+    """Print the JSON Schema (draft 2020-12) the fleet file is validated against, for editors and CI linters.
+
+    \b
+    Examples:
+      tf2kro fleet schema > fleet.schema.json
+      # then, first line of fleet.yaml (VS Code / yaml-language-server):
+      # yaml-language-server: $schema=fleet.schema.json
+    """
+    from converter.fleet.config import SCHEMA_PATH
+
+    click.echo(SCHEMA_PATH.read_text(encoding="utf-8"), nl=False)
+
+
 @fleet.command("upgrade")
 @click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--cluster", required=True, help="Cluster (fleet file name) to upgrade.")
-@click.option("--to", "to_version", required=True, help="Target Kubernetes version, e.g. 1.31.")
+@click.option("--to", "to_version", required=True, callback=checks.k8s_version, help="Target Kubernetes version, e.g. 1.31.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Output directory: only files tf2kro wrote there are replaced (.tf2kro/manifest.json).")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
@@ -129,7 +147,7 @@ def init(state_path, hcl_dir, out_path, repo_url, progressive):
               help="Captured `aws eks describe-addon-versions` JSON (otherwise the API is called, read-only).")
 @click.option("--state", "state_path", type=click.Path(exists=True, dir_okay=False),
               help="State of the cluster's estate (default: spec.source.state of the fleet file).")
-@click.option("--hcl", "hcl_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--hcl", "hcl_dir", type=click.Path(exists=True, file_okay=False), callback=checks.hcl_dir)
 @click.option("--env", "env_name", default=None, callback=click_dns1123_label, help="--env used for `tf2kro convert` (default: the cluster's env).")
 @click.option("--region", default=None, help="Region for the EKS API (default: the cluster's).")
 @click.option("--endpoint-url", default=None, help="Custom EKS endpoint (tests, VPC endpoints).")

@@ -12,6 +12,7 @@ import sys
 
 import click
 
+from converter import progress
 from converter.commands.common import estate_options, open_estate
 from converter.commands.diff import aws_options
 from converter.model import ToolError
@@ -47,7 +48,9 @@ def capture_cmd(state_path, hcl_dir, var_files, region, phase, profile, endpoint
     tags = parse_scope_tags(scope_tags)
     clients = connect(estate, region=region, profile=profile, endpoint_url=endpoint_url, max_attempts=max_attempts,
                       echo=lambda line: click.echo(line, err=True))
-    live = capture(estate, clients, phase=phase, scope_tags=tags)
+    progress.stage("read", "live AWS, per type")
+    live = capture(estate, clients, phase=phase, scope_tags=tags, on_type=progress.step)
+    progress.finish()
     secrets = estate.secrets()
     doc = scrub_tree(json.loads(live.to_json()), secrets)
     text = scrub(json.dumps(doc, indent=1, sort_keys=True), secrets)

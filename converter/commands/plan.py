@@ -11,6 +11,7 @@ import sys
 
 import click
 
+from converter import progress
 from converter.commands.common import PHASES, estate_options, open_estate
 from converter.commands.output import force_option
 from converter.model import ToolError
@@ -78,12 +79,15 @@ def plan(state_path, hcl_dir, var_files, region, out_dir, force, env, namespace,
     dns1123_label(secret_store_sa.split("/", 1)[0], "--secret-store-sa namespace")
     dns1123_subdomain(secret_store_sa.split("/", 1)[1], "--secret-store-sa name")
     estate = open_estate(state_path, hcl_dir, var_files, region)
+    progress.stage("render")
     plan_, files = make_plan(estate, env=env, namespace=namespace, owners=_owners(owners), live_path=live_file,
                              hcl_dir=hcl_dir, sa=tuple(secret_store_sa.split("/", 1)))
     if any(pp.secrets for pp in plan_.phases) and not plan_.region:
         raise ToolError("the plan needs a ClusterSecretStore region and none is in the state's ARNs: pass --region")
+    progress.stage("write", f"{len(files)} files")
     write_output(out_dir, files, estate.secrets(), run=plan_output_run(env), force=force,
                  inputs=(state_path, hcl_dir, *var_files, live_file))
+    progress.finish()
     c = plan_.counts
     click.echo(f"wrote {len(files)} files to {out_dir}: {len(plan_.phases)} phases "
                f"({', '.join(p.dirname for p in plan_.phases)}); {c['mapped']} mapped, {c['folded']} folded, "

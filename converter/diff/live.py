@@ -467,7 +467,8 @@ class LiveReader:
             it.setdefault("_join", {})[name] = _jsonable(value)
 
     # ------------------------------------------------------------------------------------------ estate
-    def read_estate(self, estate: Any, *, phase: str | None = None, region: str | None = None) -> LiveRead:
+    def read_estate(self, estate: Any, *, phase: str | None = None, region: str | None = None,
+                    on_type: Any = None) -> LiveRead:
         scope = estate_scope(estate)
         by_type: dict[str, dict[str, dict[str, Any]]] = {}
         describes: dict[str, dict[str, Any]] = {}
@@ -502,7 +503,9 @@ class LiveReader:
         live = LiveRead(region=region, captured_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
                         scope={"vpc": scope["vpc"], "cluster": scope["cluster"], "tags": self.scope_tags})
         scanned_families: set[tuple[str, str, str]] = set()
-        for t in sorted(describes, key=lambda t: (describes[t]["client"], t)):
+        for n, t in enumerate(sorted(describes, key=lambda t: (describes[t]["client"], t)), 1):
+            if on_type is not None:  # progress (converter.progress.step): type name, index, total
+                on_type(t, n, len(describes))
             d = describes[t]
             fam = _family(d)
             # the unmanaged scan runs once per family

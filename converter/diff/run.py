@@ -23,20 +23,21 @@ def parse_scope_tags(values: tuple[str, ...] | list[str]) -> dict[str, str]:
     return out
 
 
-def capture(estate: Any, clients: AwsClients, *, phase: str | None = None, scope_tags: dict[str, str] | None = None) -> LiveRead:
+def capture(estate: Any, clients: AwsClients, *, phase: str | None = None, scope_tags: dict[str, str] | None = None,
+            on_type: Any = None) -> LiveRead:
     region = clients.region or estate.result.region
     if clients.region is None:
         clients.region = region
-    return LiveReader(clients, scope_tags=scope_tags).read_estate(estate, phase=phase, region=region)
+    return LiveReader(clients, scope_tags=scope_tags).read_estate(estate, phase=phase, region=region, on_type=on_type)
 
 
 def run_diff(estate: Any, *, clients: AwsClients | None = None, live: LiveRead | None = None, phase: str | None = None,
              scope_tags: dict[str, str] | None = None, ignore: list[IgnoreRule] | None = None,
-             source: str | None = None) -> DiffReport:
+             source: str | None = None, on_type: Any = None) -> DiffReport:
     if live is None:
         if clients is None:
             clients = AwsClients(region=estate.result.region, allowed=estate_allowed(estate))
-        live = capture(estate, clients, phase=phase, scope_tags=scope_tags)
+        live = capture(estate, clients, phase=phase, scope_tags=scope_tags, on_type=on_type)
         source = source or "aws"
     return diff_estate(estate, live, phase=phase, source=source or "capture", ignore=ignore)
 

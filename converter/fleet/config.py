@@ -209,9 +209,50 @@ def _progressive(d: dict[str, Any] | None, app: str) -> Progressive | None:
     )
 
 
-def from_dict(doc: dict[str, Any], base_dir: Path | None = None) -> Fleet:
+SCHEMA_PATH = Path(__file__).with_name("fleet.schema.json")
+
+
+def fleet_schema() -> dict[str, Any]:
+    """The JSON Schema of the fleet file (shipped with the package; `tf2kro fleet schema` prints it for editors)."""
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def _key_path(path: Any) -> str:
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out
+
+
+def check_schema(doc: Any, source: str | None = None) -> None:
+    """Validate against the schema before reading: an unknown key (`enviroments:`) would otherwise be dropped
+    silently (and with it, e.g., the prod sync windows). One error, naming the key path, is raised."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
     if not isinstance(doc, dict) or doc.get("kind") != KIND:
-        raise ToolError(f"fleet file: expected kind: {KIND} (apiVersion {API_VERSION})")
+        raise ToolError(f"fleet file: expected kind: {KIND} (apiVersion {API_VERSION})", source=source)
+    errors = list(Draft202012Validator(fleet_schema()).iter_errors(doc))
+    if not errors:
+        return
+    err = best_match(errors)
+    where = _key_path(err.absolute_path) or "(top level)"
+    if err.validator == "additionalProperties":
+        extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+        allowed = ", ".join(sorted(err.schema.get("properties", {})))
+        msg = f"unknown key {'.'.join(filter(None, [_key_path(err.absolute_path), extra[0]]))!r} (allowed here: {allowed})"
+    elif err.validator == "required":
+        missing = next(iter(re.findall(r"'([^']+)' is a required property", err.message)), "?")
+        msg = f"{'.'.join(filter(None, [_key_path(err.absolute_path), missing]))} is required"
+    else:
+        desc = err.schema.get("description", "")
+        msg = f"{where}: {err.message}" + (f" ({desc})" if desc and err.validator in ("pattern", "type") else "")
+    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+    raise ToolError(f"fleet file: {msg}{more}", source=source)
+
+
+def from_dict(doc: dict[str, Any], base_dir: Path | None = None, source: str | None = None) -> Fleet:
+    check_schema(doc, source)
     spec = doc.get("spec") or {}
     gitops = spec.get("gitops") or {}
     envs = [Environment(name=e["name"], sync_windows=list(e.get("syncWindows") or []), groups=dict(e.get("groups") or {}))
@@ -289,7 +330,7 @@ def load_fleet(path: str | Path) -> Fleet:
         raise ToolError(f"cannot read fleet file: {exc.strerror}", source=str(p)) from None
     except yaml.YAMLError as exc:
         raise ToolError(f"fleet file is not valid YAML: {exc}", source=str(p)) from None
-    return from_dict(doc, base_dir=p.resolve().parent)
+    return from_dict(doc, base_dir=p.resolve().parent, source=str(p))
 
 
 # --------------------------------------------------------------------------------------------- init
@@ -660,5 +701,7 @@ def _estate_secrets(estate: Any, insts: list[Any], clusters: list[dict[str, Any]
 
 def dump_fleet(doc: dict[str, Any]) -> str:
     header = ("# Fleet file for `tf2kro fleet` (derived by `tf2kro fleet init`; edit freely).\n"
-              "# No secret values: sensitive settings are Secrets Manager references resolved by External Secrets.\n")
+              "# No secret values: sensitive settings are Secrets Manager references resolved by External Secrets.\n"
+              "# Schema (editor completion): `tf2kro fleet schema > fleet.schema.json`, then add the line\n"
+              "#   # yaml-language-server: $schema=fleet.schema.json\n")
     return header + yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=4096, allow_unicode=True)
