@@ -90,7 +90,7 @@ def test_steps_are_ordered_with_gates(plan):
 def test_green_cluster_is_created_not_adopted(plan):
     [rgd] = _docs(plan / "01-green-cluster" / "rgd.yaml")
     [inst] = _docs(plan / "01-green-cluster" / "instance.yaml")
-    assert inst["kind"] == rgd["spec"]["schema"]["kind"] == "StagingGreenCluster"
+    assert inst["kind"] == rgd["spec"]["schema"]["kind"] == "StagingEstateGreenCluster"
     assert inst["spec"]["clusterName"] == "platform-staging-green" and inst["spec"]["clusterVersion"] == "1.31"
     templates = [r["template"] for r in rgd["spec"]["resources"] if "template" in r]
     refs = [r["externalRef"] for r in rgd["spec"]["resources"] if "externalRef" in r]

@@ -23,10 +23,26 @@ def estate_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def open_estate(state_path: str | None, hcl_dir: str | None, var_files: tuple[str, ...], region: str | None) -> Estate:
+def _root(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from converter.emit.naming import is_dns_label
+
+    if value is not None and not is_dns_label(value):
+        raise click.BadParameter(f"{value!r} is not a DNS-1123 label (a-z, 0-9, '-', at most 63, alphanumeric ends)")
+    return value
+
+
+def root_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`--root NAME`: the Terraform root (stack) name in every emitted name and RGD kind (docs/naming.md)."""
+    return click.option("--root", "root", default=None, callback=_root, metavar="NAME",
+                        help="Root (stack) name, a DNS-1123 label, part of every emitted name and RGD kind "
+                             "[default: the state file's directory (terraform.tfstate) or file name; 'stdin' for -].")(fn)
+
+
+def open_estate(state_path: str | None, hcl_dir: str | None, var_files: tuple[str, ...], region: str | None,
+                *, root: str | None = None) -> Estate:
     if state_path is None:
         state_path = str(SAMPLE_DIR / "terraform.tfstate")
         if hcl_dir is None and (SAMPLE_DIR / "main.tf").exists():
             hcl_dir = str(SAMPLE_DIR)
         click.echo(f"(no --state given: using the sample estate {state_path})", err=True)
-    return load_estate(state_path, hcl_dir, var_files, region=region)
+    return load_estate(state_path, hcl_dir, var_files, region=region, root=root)

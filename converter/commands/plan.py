@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from converter.commands.common import PHASES, estate_options, open_estate
+from converter.commands.common import PHASES, estate_options, open_estate, root_option
 from converter.model import ToolError
 
 
@@ -31,8 +31,10 @@ def _owners(values: tuple[str, ...]) -> dict[str, str]:
 @estate_options
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Plan directory (replaced atomically; --status reads plan.json from it).")
-@click.option("--env", default="main", show_default=True, help="Environment name (directories, RGD kinds, secret names).")
-@click.option("--namespace", default="infrastructure", show_default=True, help="Namespace of the kro instances and ACK objects.")
+@click.option("--env", default="main", show_default=True,
+              help="Environment name (directories, object names, RGD kinds, secret names).")
+@click.option("--namespace", default=None, help="Namespace of the kro instances and ACK objects [default: <env>-infrastructure].")
+@root_option
 @click.option("--live", "live_file", type=click.Path(exists=True, dir_okay=False),
               help="Live capture (`tf2kro inventory capture`): count adoption-would-change per phase.")
 @click.option("--owners", "owners", multiple=True, metavar="PHASE=@team",
@@ -47,7 +49,7 @@ def _owners(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--phase", "phases", multiple=True, type=click.Choice(PHASES), help="With --status: only these phases.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="With --status: output format.")
-def plan(state_path, hcl_dir, var_files, region, out_dir, env, namespace, live_file, owners, secret_store_sa, status,
+def plan(state_path, hcl_dir, var_files, region, out_dir, env, namespace, root, live_file, owners, secret_store_sa, status,
          kubectl_json, state_list, phases, fmt):
     """Write the migration plan: per phase, read-only adoption → read-write → Terraform handoff → rollback material."""
     if status:
@@ -70,7 +72,7 @@ def plan(state_path, hcl_dir, var_files, region, out_dir, env, namespace, live_f
 
     if "/" not in secret_store_sa:
         raise ToolError(f"--secret-store-sa expects NAMESPACE/NAME, got {secret_store_sa!r}")
-    estate = open_estate(state_path, hcl_dir, var_files, region)
+    estate = open_estate(state_path, hcl_dir, var_files, region, root=root)
     plan_, files = make_plan(estate, env=env, namespace=namespace, owners=_owners(owners), live_path=live_file,
                              hcl_dir=hcl_dir, sa=tuple(secret_store_sa.split("/", 1)))
     if any(pp.secrets for pp in plan_.phases) and not plan_.region:
