@@ -111,8 +111,7 @@ def partition(members: list[str], sizes: dict[str, int], edges: list[tuple[str, 
     wave. References then point to the same or an earlier part (an earlier part's object is read through an
     externalRef), because waves and the module order both follow the dependency graph. `edges` are (target, source):
     source's spec references target. One object larger than the budget is a part of its own."""
-    total = sum(sizes[a] for a in members)
-    if budget is None or total <= budget or len(members) < 2:
+    if budget is None or len(members) < 2 or sum(sizes[a] for a in members) <= budget:
         return [list(members)]
     unit_of = {a: module_of(a) for a in members}
     ug = nx.DiGraph()
@@ -177,24 +176,33 @@ def emit_phases(result: MapResult, eg: EstateGraph, opts: EmitOptions, hcl: Any 
         )
         if not members:
             continue
-        # budget for the resources; the rest of the RGD (schema, status, externalRefs) gets the remaining 10 %
+        # pack the resources into 90 % of the budget (the rest of the RGD: schema, status, externalRefs); when a
+        # part still comes out over the budget (many externalRefs), pack again tighter (at most 4 times)
         budget = int(opts.size_budget * 0.9) if opts.size_budget else None
-        parts = [members]
-        if budget is not None:
-            sizes = {a: serialized_size(result.objects[a].conversion.body or result.objects[a].body()) + 200
-                     for a in members}
-            mset = set(members)
-            edges = [(r.target, a) for a in members for r in refs_by_source.get(a, ()) if r.target in mset]
+        sizes = {a: serialized_size(result.objects[a].conversion.body or result.objects[a].body()) + 200
+                 for a in members} if budget is not None else {}
+        mset = set(members)
+        edges = [(r.target, a) for a in members for r in refs_by_source.get(a, ()) if r.target in mset]
+        selected = not opts.phases or phase in opts.phases
+        emitted: list[PhaseOutput] = []
+        for _attempt in range(5):
             parts = partition(members, sizes, edges, budget, eg.waves)
-        for i, part_members in enumerate(parts):
-            for a in part_members:
-                position[a] = (rank.get(phase, 99), i)
-        if opts.phases and phase not in opts.phases:
-            continue
-        for i, part_members in enumerate(parts):
-            part = phase if len(parts) == 1 else f"{phase}-{i + 1}"
-            outputs.append(_emit_part(result, eg, opts, hcl, phase, part, part_members, global_ids, refs_by_source,
-                                      position, naming))
+            for i, part_members in enumerate(parts):
+                for a in part_members:
+                    position[a] = (rank.get(phase, 99), i)
+            if not selected:  # only the positions matter (later phases' externalRefs)
+                break
+            emitted = [_emit_part(result, eg, opts, hcl, phase, phase if len(parts) == 1 else f"{phase}-{i + 1}",
+                                  part_members, global_ids, refs_by_source, position, naming)
+                       for i, part_members in enumerate(parts)]
+            if budget is None or opts.size_budget is None or len(members) < 2:
+                break
+            # a part of one object cannot shrink (validate reports it if it passes a limit)
+            worst = max((serialized_size(po.rgd) for po in emitted if len(po.ids) > 1), default=0)
+            if worst <= opts.size_budget:
+                break
+            budget = int(budget * opts.size_budget / worst * 0.95)
+        outputs.extend(emitted)
     return outputs
 
 
