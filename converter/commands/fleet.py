@@ -8,10 +8,11 @@ from pathlib import Path
 
 import click
 
+from converter.commands.common import root_option
 from converter.model import ToolError
 
 
-def _estate_for(fleet, state_path: str | None = None, hcl_dir: str | None = None):
+def _estate_for(fleet, state_path: str | None = None, hcl_dir: str | None = None, root: str | None = None):
     from converter.pipeline import load_estate
 
     st = Path(state_path) if state_path else fleet.state_path()
@@ -20,7 +21,7 @@ def _estate_for(fleet, state_path: str | None = None, hcl_dir: str | None = None
     if not st.exists():
         raise ToolError("state named in the fleet file does not exist", source=str(st))
     hcl = Path(hcl_dir) if hcl_dir else fleet.hcl_path()
-    return load_estate(st, hcl if hcl and hcl.exists() else None)
+    return load_estate(st, hcl if hcl and hcl.exists() else None, root=root)
 
 
 def leak_needles(estate) -> list[str]:
@@ -122,16 +123,18 @@ def init(state_path, hcl_dir, out_path, repo_url, progressive):
               help="State of the cluster's estate (default: spec.source.state of the fleet file).")
 @click.option("--hcl", "hcl_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--env", "env_name", default=None, help="--env used for `tf2kro convert` (default: the cluster's env).")
+@root_option
 @click.option("--region", default=None, help="Region for the EKS API (default: the cluster's).")
 @click.option("--endpoint-url", default=None, help="Custom EKS endpoint (tests, VPC endpoints).")
-def upgrade(config_path, cluster, to_version, out_dir, addon_versions, state_path, hcl_dir, env_name, region, endpoint_url):
+def upgrade(config_path, cluster, to_version, out_dir, addon_versions, state_path, hcl_dir, env_name, root, region,
+            endpoint_url):
     """Plan a blue/green EKS upgrade as ordered PR-sized step directories, each with its gate."""
     from converter.emit.writer import write_tree
     from converter.fleet.config import load_fleet
     from converter.fleet.upgrade import fetch_addon_versions, load_addon_versions, plan_upgrade
 
     fl = load_fleet(config_path)
-    estate = _estate_for(fl, state_path, hcl_dir)
+    estate = _estate_for(fl, state_path, hcl_dir, root)
     if estate is None:
         raise click.UsageError("fleet upgrade needs the estate: --state FILE or spec.source.state in the fleet file")
     blue = fl.cluster(cluster)
