@@ -128,3 +128,22 @@ def test_root_option_names_the_stack_and_is_validated(tmp_path):
     assert inst["metadata"]["name"].startswith("main-platform-net-")
     res = CliRunner().invoke(main, ["convert", "--state", str(state), "--out", str(tmp_path / "o2"), "--root", "Bad_Root"])
     assert res.exit_code == 2 and "DNS-1123" in res.output and not (tmp_path / "o2").exists()
+
+
+@settings(max_examples=300, deadline=None)
+@given(env=st.text(max_size=80), root=st.text(max_size=80), base=labels)
+def test_any_text_still_gives_valid_names(env, root, base):
+    """Env comes from the command line and a root may be derived from any file name: whatever the text, every
+    emitted name is a DNS label and the kind matches kro's regex (crafted input never reaches YAML unchecked)."""
+    n = Naming(env, root)
+    assert is_dns_label(n.object_name(base)) and is_dns_label(n.instance_name("network")) and is_dns_label(n.namespace())
+    assert KIND.match(n.kind("network")) and len(n.kind("network")) <= 60
+    assert is_dns_label(default_root("/x/" + root + "/terraform.tfstate")) and is_dns_label(default_root(root or "-"))
+
+
+def test_stdin_state_is_root_stdin(tmp_path):
+    text = (SAMPLE_DIR / "terraform.tfstate").read_text()
+    res = CliRunner().invoke(main, ["convert", "--state", "-", "--out", str(tmp_path / "o")], input=text)
+    assert res.exit_code == 0, res.output
+    inst = yaml.safe_load((tmp_path / "o" / "network" / "instance.yaml").read_text())
+    assert inst["metadata"]["name"] == "main-stdin-network" and inst["kind"] == "MainStdinNetwork"
