@@ -147,3 +147,12 @@ def test_stdin_state_is_root_stdin(tmp_path):
     assert res.exit_code == 0, res.output
     inst = yaml.safe_load((tmp_path / "o" / "network" / "instance.yaml").read_text())
     assert inst["metadata"]["name"] == "main-stdin-network" and inst["kind"] == "MainStdinNetwork"
+
+
+def test_plan_secret_names_of_long_objects_stay_distinct():
+    from converter.plan.model import _secret_k8s_name
+
+    a = Naming("prod", "data").object_name("rds-cluster-" + "x" * 60 + "-a")
+    b = Naming("prod", "data").object_name("rds-cluster-" + "x" * 60 + "-b")
+    sa, sb = _secret_k8s_name(a, "master-password"), _secret_k8s_name(b, "master-password")
+    assert sa != sb and all(is_dns_label(s) and s.endswith("-master-password") for s in (sa, sb))

@@ -213,6 +213,14 @@ def _dns_name(*parts: str) -> str:
     return name[:63].rstrip("-")
 
 
+def _secret_k8s_name(object_name: str, leaf: str) -> str:
+    """`<object>-<field>`: cut before the suffix with a digest when over 63 (converter.emit.naming.with_suffix), so
+    two long object names never share a Secret (a plain cut at 63 could)."""
+    from converter.emit.naming import with_suffix
+
+    return with_suffix(object_name, "-" + (_slug(leaf) or "value"))
+
+
 def default_owner(phase: str) -> str:
     return f"@platform-{phase}"
 
@@ -289,7 +297,7 @@ def _secret_needs(estate: Estate, env: str, phase_of: dict[str, str]) -> dict[st
                 continue
             seen.add(fld)
             out[phase_of[addr]].append(SecretNeed(
-                addr, kind, oname, fld, f"{env}/{oname}", leaf, _dns_name(oname, leaf), om.reason))
+                addr, kind, oname, fld, f"{env}/{oname}", leaf, _secret_k8s_name(oname, leaf), om.reason))
         if kind in ("DBInstance", "DBCluster") and "spec.masterUserPassword" not in seen:
             a = mo.inst.attributes
             managed_by_rds = bool(a.get("manage_master_user_password"))
@@ -298,7 +306,7 @@ def _secret_needs(estate: Estate, env: str, phase_of: dict[str, str]) -> dict[st
             if has_pw and not managed_by_rds:
                 out[phase_of[addr]].append(SecretNeed(
                     addr, kind, oname, "spec.masterUserPassword", f"{env}/{oname}", "password",
-                    _dns_name(oname, "master-password"),
+                    _secret_k8s_name(oname, "master-password"),
                     "RDS master password: never rendered from state; masterUserPassword is a secretKeyRef "
                     "{name, namespace, key}"))
     return out
