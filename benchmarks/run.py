@@ -11,6 +11,7 @@ Stages (state-only path = what `tf2kro convert --state` does):
   map          converter.mapping.engine.map_state
   graph        converter.graph.build.build_graph
   emit.render  converter.commands.convert.render_tree (kro RGDs + instances + review objects + report)
+After the timed stages: the largest emitted object (compact JSON bytes) and the count over 256 KiB / 1 MiB / 1.5 MiB.
   emit.write   converter.emit.writer.write_tree (leak scan + atomic write)
   convert      sum of the above
 With --hcl: load-hcl variants (workers=1 with GC on / GC off, workers=N, content-hash cache cold / warm) and the
@@ -173,6 +174,7 @@ def child(size: int, seed: int, repeat: int, do_hcl: bool, do_diff: bool, trace:
                             "types": len({i.type for i in state.managed}),
                             "out_files": sum(1 for _ in (out_root / "out").rglob("*") if _.is_file()),
                             "out_mib": sum(p.stat().st_size for p in (out_root / "out").rglob("*") if p.is_file()) / 2**20,
+                            "largest": largest_objects(out_root / "out"),
                             "generated": info})
         if do_hcl:
             _bench_hcl(rec, estate_dir, state, mappings, repeat, workers, out_root)
@@ -183,6 +185,35 @@ def child(size: int, seed: int, repeat: int, do_hcl: bool, do_diff: bool, trace:
         if trace:
             tracemalloc.stop()
     return {"size": size, "seed": seed, "rows": rec.rows}
+
+
+def largest_objects(out: Path) -> dict[str, Any]:
+    """The largest emitted object (compact JSON bytes, what the API server stores) and how many objects pass the
+    client-side-apply (256 KiB) and etcd (1.5 MiB) limits, over every YAML document of the output tree. Measured
+    after the timed stages (parsing the output is not part of convert)."""
+    import yaml
+
+    from converter.emit.size import CLIENT_SIDE_APPLY_LIMIT, ETCD_REQUEST_LIMIT, serialized_size
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    best: dict[str, Any] = {"bytes": 0}
+    over_csa = over_1mib = over_etcd = n = 0
+    rgds = 0
+    for f in sorted(out.rglob("*.yaml")):
+        for doc in yaml.load_all(f.read_text(encoding="utf-8"), Loader=loader):
+            if not isinstance(doc, dict):
+                continue
+            n += 1
+            rgds += doc.get("kind") == "ResourceGraphDefinition"
+            size = serialized_size(doc)
+            over_csa += size > CLIENT_SIDE_APPLY_LIMIT
+            over_1mib += size > 1024 * 1024
+            over_etcd += size > ETCD_REQUEST_LIMIT
+            if size > best["bytes"]:
+                best = {"bytes": size, "file": str(f.relative_to(out)), "kind": doc.get("kind"),
+                        "name": (doc.get("metadata") or {}).get("name")}
+    return {**best, "objects": n, "rgds": rgds, "over_256KiB": over_csa, "over_1MiB": over_1mib,
+            "over_1.5MiB": over_etcd}
 
 
 def _bench_hcl(rec: Recorder, estate_dir: Path, state: Any, mappings: Any, repeat: int, workers: int, out_root: Path) -> None:
@@ -380,6 +411,11 @@ def fmt_table(results: list[dict[str, Any]], trace: bool) -> str:
                      f"state {e.get('state_mib', 0):.1f} MiB, {e.get('edges')} graph edges, {e.get('value_refs')} value refs, "
                      f"{e.get('out_files')} output files ({e.get('out_mib', 0):.1f} MiB); HCL {g.get('hcl_files')} files / "
                      f"{g.get('hcl_lines')} lines")
+        big = e.get("largest")
+        if big:
+            lines.append(f"    largest object: {big['bytes'] / 1024:.1f} KiB ({big.get('kind')} {big.get('name')} in "
+                         f"{big.get('file')}); {big['objects']} objects, {big['rgds']} RGDs; over 256 KiB: "
+                         f"{big['over_256KiB']}, over 1 MiB: {big['over_1MiB']}, over 1.5 MiB: {big['over_1.5MiB']}")
         d = r["rows"].get("_diff")
         if d:
             lines.append(f"    diff: {d['api_calls']} API calls ({d['http_attempts']} HTTP attempts) for {d['types_read']} "

@@ -27,6 +27,7 @@ class Estate:
     mappings: MappingSet
     result: MapResult
     graph: EstateGraph
+    root: str = "root"  # the root (stack) name: part of every emitted name and RGD kind (converter/emit/naming.py)
 
     def secrets(self) -> list[str]:
         """Every sensitive string in the state: none of them may reach an output file or a log line."""
@@ -56,8 +57,13 @@ def load_estate(
     *,
     region: str | None = None,
     mappings_dir: str | None = None,
+    root: str | None = None,
 ) -> Estate:
+    """`root` names the Terraform root (stack) in every emitted name; default `root_name_for(state_path)`."""
     progress.stage("load")
+    from converter.emit.naming import validate_root
+
+    root = validate_root(root) if root is not None else root_name_for(state_path)
     state = load_state(state_path)
     hcl = None
     ignore_changes = None
@@ -71,4 +77,15 @@ def load_estate(
     result = map_state(state, mappings, region=region, ignore_changes=ignore_changes)
     progress.stage("graph")
     graph = build_graph(state, result, mappings, hcl)
-    return Estate(state=state, hcl=hcl, mappings=mappings, result=result, graph=graph)
+    return Estate(state=state, hcl=hcl, mappings=mappings, result=result, graph=graph, root=root)
+
+
+def root_name_for(state_path: str | Path) -> str:
+    """The default root name of a state source (converter.emit.naming.default_root): a local file is resolved first,
+    so `terraform.tfstate` in the current directory is named after that directory."""
+    from converter.emit.naming import default_root
+
+    src = str(state_path)
+    if src != "-" and "://" not in src:
+        src = Path(src).resolve().as_posix()
+    return default_root(src)

@@ -49,7 +49,7 @@ def test_convert_writes_rgds_with_cel_refs(tmp_path):
     res = _run("convert", "--state", str(st), "--out", str(out), "--env", "staging")
     assert res.exit_code == 0, res.output
     rgd = yaml.safe_load((out / "network" / "rgd.yaml").read_text())
-    assert rgd["apiVersion"] == "kro.run/v1alpha1" and rgd["spec"]["schema"]["kind"] == "StagingNetwork"
+    assert rgd["apiVersion"] == "kro.run/v1alpha1" and rgd["spec"]["schema"]["kind"] == "StagingSNetwork"  # env staging, root s (s.tfstate)
     by_kind = {}
     for r in rgd["spec"]["resources"]:
         by_kind.setdefault(r["template"]["kind"], []).append(r)
@@ -66,7 +66,15 @@ def test_convert_writes_rgds_with_cel_refs(tmp_path):
         assert ann["services.k8s.aws/deletion-policy"] == "retain"
         assert "services.k8s.aws/read-only" not in ann
     inst = yaml.safe_load((out / "network" / "instance.yaml").read_text())
-    assert inst["kind"] == "StagingNetwork" and inst["spec"] == {"region": "eu-west-1"}
+    assert inst["kind"] == "StagingSNetwork" and inst["spec"] == {"region": "eu-west-1"}
+    assert inst["metadata"]["namespace"] == "staging-infrastructure" and inst["metadata"]["name"] == "staging-s-network"
+    # spec.region is used: every object's region annotation reads it (the instance is the one place it is written)
+    for r in rgd["spec"]["resources"]:
+        assert r["template"]["metadata"]["annotations"]["services.k8s.aws/region"] == "${schema.spec.region}"
+        assert r["template"]["metadata"]["name"].startswith("staging-s-")
+        # ready = adopted and synced, never a health state
+        assert r["readyWhen"] == ["${" + r["id"] + '.status.conditions.exists(c, c.type == "ACK.ResourceSynced" '
+                                  '&& c.status == "True")}']
     report = json.loads((out / "report.json").read_text())
     assert report["counts"] == {"mapped": 6, "folded": 2, "unsupported": 1}
 

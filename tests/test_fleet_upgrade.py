@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from converter.cli import main
 from converter.fleet.upgrade import choose_addon_versions
 from converter.model import ToolError
-from converter.pipeline import REPO_ROOT
+from converter.pipeline import REPO_ROOT, SAMPLE_DIR
 
 FLEET = REPO_ROOT / "samples" / "fleet.yaml"
 
@@ -89,7 +89,7 @@ def test_steps_are_ordered_with_gates(plan):
 def test_green_cluster_is_created_not_adopted(plan):
     [rgd] = _docs(plan / "01-green-cluster" / "rgd.yaml")
     [inst] = _docs(plan / "01-green-cluster" / "instance.yaml")
-    assert inst["kind"] == rgd["spec"]["schema"]["kind"] == "StagingGreenCluster"
+    assert inst["kind"] == rgd["spec"]["schema"]["kind"] == "StagingEstateGreenCluster"
     assert inst["spec"]["clusterName"] == "platform-staging-green" and inst["spec"]["clusterVersion"] == "1.31"
     templates = [r["template"] for r in rgd["spec"]["resources"] if "template" in r]
     refs = [r["externalRef"] for r in rgd["spec"]["resources"] if "externalRef" in r]
@@ -213,3 +213,20 @@ def test_describe_addon_versions_api_is_read_only_and_paginated(monkeypatch):
     assert clients.calls[("eks", "DescribeAddonVersions")] == 2
     assert [a["addonName"] for a in got["addons"]] == ["vpc-cni"]
     assert choose_addon_versions(got, {"vpc-cni": "v1"}, "1.31")["vpc-cni"]["to"] == "v1.19.0-eksbuild.1"
+
+
+def test_green_reads_blue_objects_under_the_names_convert_emits(plan, tmp_path):
+    """The green RGD's externalRefs name blue's objects exactly as `tf2kro convert --env staging` named them
+    (one naming function: converter/emit/naming.py), in another RGD kind and instance than blue's phase."""
+    [rgd] = _docs(plan / "01-green-cluster" / "rgd.yaml")
+    refs = {(r["externalRef"]["kind"], r["externalRef"]["metadata"]["name"])
+            for r in rgd["spec"]["resources"] if "externalRef" in r}
+    out = tmp_path / "conv"
+    res = CliRunner().invoke(main, ["convert", "--state", str(SAMPLE_DIR / "terraform.tfstate"), "--env", "staging",
+                                    "--out", str(out)], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    blue = {(r["template"]["kind"], r["template"]["metadata"]["name"]): f.parent.name
+            for f in out.glob("*/rgd.yaml") for d in _docs(f) for r in d["spec"]["resources"] if "template" in r}
+    assert refs and refs <= set(blue), sorted(refs - set(blue))
+    blue_kinds = {d["spec"]["schema"]["kind"] for f in out.glob("*/rgd.yaml") for d in _docs(f)}
+    assert rgd["spec"]["schema"]["kind"] not in blue_kinds

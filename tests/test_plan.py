@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from converter.cli import main
 from converter.emit.kro import report
+from converter.emit.naming import Naming
 from converter.load.address import config_address
 from converter.mapping.engine import READ_ONLY, TF_ADDRESS
 from converter.pipeline import SAMPLE_DIR, load_estate
@@ -197,8 +198,9 @@ def test_pr_body_sections_and_counts(tmp_path):
         args += ["--hcl", hcl]
     assert _run(*args).exit_code == 0
     estate = load_estate(state, hcl)
-    rep = report(estate.result, estate.graph)
     plan = json.loads((out / "environments/main/plan.json").read_text())
+    # the plan names objects exactly as convert does (env + root)
+    rep = report(estate.result, estate.graph, Naming(plan["env"], plan["root"]))
     for ph in plan["phases"]:
         rows = [r for r in rep["resources"] if r["phase"] == ph["phase"]]
         expect = {s: sum(1 for r in rows if r["status"] == s) for s in ("mapped", "folded", "unsupported")}
@@ -296,7 +298,7 @@ def _status_estate(tmp_path: Path) -> Path:
     return st
 
 
-def _ack(kind: str, name: str, *, adopted=True, synced=True, read_only=False, ns="infrastructure") -> dict:
+def _ack(kind: str, name: str, *, adopted=True, synced=True, read_only=False, ns="main-infrastructure") -> dict:
     ann = {"services.k8s.aws/adoption-policy": "adopt"}
     if adopted:
         ann["services.k8s.aws/adopted"] = "true"
@@ -321,7 +323,9 @@ def test_plan_status_from_kubectl_json(tmp_path):
         return p
 
     # step 1 done (read-only), step 2 not yet
-    ro = write([_ack(k, n, read_only=True) for k, n in objs], "ro.json")
+    ns = plan["namespace"]
+    assert ns == "main-infrastructure"  # one namespace per environment by default
+    ro = write([_ack(k, n, read_only=True, ns=ns) for k, n in objs], "ro.json")
     res = _run("plan", "--status", "--out", out, "--kubectl-json", ro)
     assert res.exit_code == 1 and "3/3 adopted+synced" in res.output and "read-only: done" in res.output
     assert "adopt: pending" in res.output

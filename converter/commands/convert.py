@@ -7,7 +7,7 @@ import json
 import click
 
 from converter import progress
-from converter.commands.common import PHASES, estate_options, open_estate
+from converter.commands.common import PHASES, estate_options, open_estate, root_option
 from converter.commands.output import force_option, write_output
 from converter.emit.kro import EmitOptions, emit_phases, plain_objects, region_unknown, report, to_json
 from converter.emit.writer import OutputRun, dump_yaml
@@ -21,19 +21,23 @@ from converter.pipeline import Estate
 def render_tree(estate: Estate, opts: EmitOptions) -> dict[str, str]:
     """Every output file of `convert`, in memory (written atomically by the caller)."""
     files: dict[str, str] = {}
-    phases = emit_phases(estate.result, estate.graph, opts, estate.hcl)
-    for po in phases:
-        base = po.phase
-        files[f"{base}/rgd.yaml"] = dump_yaml([po.rgd])
-        files[f"{base}/instance.yaml"] = dump_yaml([po.instance])
+    by_phase: dict[str, list] = {}
+    for po in emit_phases(estate.result, estate.graph, opts, estate.hcl):
+        by_phase.setdefault(po.phase, []).append(po)
+    phases = [parts[0] for parts in by_phase.values()]
+    for phase, parts in by_phase.items():
+        base = phase
+        # a phase split by size: its RGDs (and instances) are separate documents of the same file
+        files[f"{base}/rgd.yaml"] = dump_yaml([po.rgd for po in parts])
+        files[f"{base}/instance.yaml"] = dump_yaml([po.instance for po in parts])
         files[f"{base}/kustomization.yaml"] = dump_yaml([{
             "apiVersion": "kustomize.config.k8s.io/v1beta1",
             "kind": "Kustomization",
             "resources": ["rgd.yaml", "instance.yaml"],
         }])
-        files[f"{base}/review/ack-objects.yaml"] = dump_yaml(plain_objects(estate.result, opts, po.phase, estate.graph))
+        files[f"{base}/review/ack-objects.yaml"] = dump_yaml(plain_objects(estate.result, opts, phase, estate.graph))
     files["kustomization.yaml"] = _root_kustomization([po.phase for po in phases])
-    files["report.json"] = to_json(report(estate.result, estate.graph))
+    files["report.json"] = to_json(report(estate.result, estate.graph, opts.naming))
     return files
 
 
@@ -70,13 +74,17 @@ def convert_output_run(phase: str) -> OutputRun:
               help="Output directory: only files tf2kro wrote there are replaced (.tf2kro/manifest.json).")
 @force_option
 @click.option("--phase", type=click.Choice(PHASES + ("all",)), default="all", show_default=True)
-@click.option("--env", default="main", show_default=True, callback=click_dns1123_label, help="Environment name: names the RGD kinds and instances.")
-@click.option("--namespace", default="infrastructure", show_default=True, callback=click_dns1123_label, help="Namespace of the kro instances and ACK objects.")
+@click.option("--env", default="main", show_default=True, callback=click_dns1123_label,
+              help="Environment name: part of every object name, instance name and RGD kind.")
+@click.option("--namespace", default=None, callback=click_dns1123_label,
+              help="Namespace of the kro instances and ACK objects [default: <env>-infrastructure].")
+@root_option
 @click.option("--read-only", is_flag=True, help='Add services.k8s.aws/read-only: "true" (the dry-run stage: ACK adopts, writes nothing).')
-def convert(state_path, hcl_dir, var_files, region, out_dir, force, phase, env, namespace, read_only):
+def convert(state_path, hcl_dir, var_files, region, out_dir, force, phase, env, namespace, root, read_only):
     """Write kro RGDs + instances (per phase) whose ACK objects adopt the resources in the state."""
-    estate = open_estate(state_path, hcl_dir, var_files, region)
-    opts = EmitOptions(env=env, namespace=namespace, read_only=read_only, phases=None if phase == "all" else (phase,))
+    estate = open_estate(state_path, hcl_dir, var_files, region, root=root)
+    opts = EmitOptions(env=env, namespace=namespace, read_only=read_only, phases=None if phase == "all" else (phase,),
+                       root=estate.root)
     progress.stage("render")
     files = render_tree(estate, opts)
     progress.stage("write", f"{len(files)} files")

@@ -9,12 +9,13 @@ from pathlib import Path
 import click
 
 from converter.commands import checks
+from converter.commands.common import root_option
 from converter.commands.output import FORCE_HELP
 from converter.model import ToolError
 from converter.names import click_dns1123_label
 
 
-def _estate_for(fleet, state_path: str | None = None, hcl_dir: str | None = None):
+def _estate_for(fleet, state_path: str | None = None, hcl_dir: str | None = None, root: str | None = None):
     from converter.pipeline import load_estate
 
     st = Path(state_path) if state_path else fleet.state_path()
@@ -23,7 +24,7 @@ def _estate_for(fleet, state_path: str | None = None, hcl_dir: str | None = None
     if not st.exists():
         raise ToolError("state named in the fleet file does not exist", source=str(st))
     hcl = Path(hcl_dir) if hcl_dir else fleet.hcl_path()
-    return load_estate(st, hcl if hcl and hcl.exists() else None)
+    return load_estate(st, hcl if hcl and hcl.exists() else None, root=root)
 
 
 def leak_needles(estate) -> list[str]:
@@ -149,10 +150,11 @@ def schema_cmd():
               help="State of the cluster's estate (default: spec.source.state of the fleet file).")
 @click.option("--hcl", "hcl_dir", type=click.Path(exists=True, file_okay=False), callback=checks.hcl_dir)
 @click.option("--env", "env_name", default=None, callback=click_dns1123_label, help="--env used for `tf2kro convert` (default: the cluster's env).")
+@root_option
 @click.option("--region", default=None, help="Region for the EKS API (default: the cluster's).")
 @click.option("--endpoint-url", default=None, help="Custom EKS endpoint (tests, VPC endpoints).")
 @click.option("--profile", default=None, help="AWS profile for the EKS API (default: the environment's credentials).")
-def upgrade(config_path, cluster, to_version, out_dir, force, addon_versions, state_path, hcl_dir, env_name, region,
+def upgrade(config_path, cluster, to_version, out_dir, force, addon_versions, state_path, hcl_dir, env_name, root, region,
             endpoint_url, profile):
     """Plan a blue/green EKS upgrade as ordered PR-sized step directories, each with its gate."""
     from converter.commands.output import write_output
@@ -161,7 +163,7 @@ def upgrade(config_path, cluster, to_version, out_dir, force, addon_versions, st
     from converter.fleet.upgrade import fetch_addon_versions, load_addon_versions, plan_upgrade
 
     fl = load_fleet(config_path)
-    estate = _estate_for(fl, state_path, hcl_dir)
+    estate = _estate_for(fl, state_path, hcl_dir, root)
     if estate is None:
         raise click.UsageError("fleet upgrade needs the estate: --state FILE or spec.source.state in the fleet file")
     blue = fl.cluster(cluster)

@@ -12,7 +12,7 @@ import sys
 import click
 
 from converter import progress
-from converter.commands.common import PHASES, estate_options, open_estate
+from converter.commands.common import PHASES, estate_options, open_estate, root_option
 from converter.commands.output import force_option
 from converter.model import ToolError
 from converter.names import click_dns1123_label, dns1123_label, dns1123_subdomain
@@ -36,8 +36,11 @@ def _owners(values: tuple[str, ...]) -> dict[str, str]:
               help="Plan directory: environments/ENV, terraform/ENV, prs/ENV of this --env are replaced, other "
                    "environments and files tf2kro did not write are kept (--status reads environments/ENV/plan.json).")
 @force_option
-@click.option("--env", default="main", show_default=True, callback=click_dns1123_label, help="Environment name (directories, RGD kinds, secret names).")
-@click.option("--namespace", default="infrastructure", show_default=True, callback=click_dns1123_label, help="Namespace of the kro instances and ACK objects.")
+@click.option("--env", default="main", show_default=True, callback=click_dns1123_label,
+              help="Environment name (directories, object names, RGD kinds, secret names).")
+@click.option("--namespace", default=None, callback=click_dns1123_label,
+              help="Namespace of the kro instances and ACK objects [default: <env>-infrastructure].")
+@root_option
 @click.option("--live", "live_file", type=click.Path(exists=True, dir_okay=False),
               help="Live capture (`tf2kro inventory capture`): count adoption-would-change per phase.")
 @click.option("--owners", "owners", multiple=True, metavar="PHASE=@team",
@@ -52,7 +55,7 @@ def _owners(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--phase", "phases", multiple=True, type=click.Choice(PHASES), help="With --status: only these phases.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="With --status: output format.")
-def plan(state_path, hcl_dir, var_files, region, out_dir, force, env, namespace, live_file, owners, secret_store_sa, status,
+def plan(state_path, hcl_dir, var_files, region, out_dir, force, env, namespace, root, live_file, owners, secret_store_sa, status,
          kubectl_json, state_list, phases, fmt):
     """Write the migration plan: per phase, read-only adoption → read-write → Terraform handoff → rollback material."""
     if status:
@@ -78,7 +81,7 @@ def plan(state_path, hcl_dir, var_files, region, out_dir, force, env, namespace,
         raise ToolError(f"--secret-store-sa expects NAMESPACE/NAME, got {secret_store_sa!r}")
     dns1123_label(secret_store_sa.split("/", 1)[0], "--secret-store-sa namespace")
     dns1123_subdomain(secret_store_sa.split("/", 1)[1], "--secret-store-sa name")
-    estate = open_estate(state_path, hcl_dir, var_files, region)
+    estate = open_estate(state_path, hcl_dir, var_files, region, root=root)
     progress.stage("render")
     plan_, files = make_plan(estate, env=env, namespace=namespace, owners=_owners(owners), live_path=live_file,
                              hcl_dir=hcl_dir, sa=tuple(secret_store_sa.split("/", 1)))

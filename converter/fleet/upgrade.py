@@ -20,7 +20,8 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from converter.emit.kro import EmitOptions, emit_phases
+from converter.emit.kro import SCHEMA_GROUP, EmitOptions, emit_phases
+from converter.emit.naming import Naming, with_suffix
 from converter.emit.writer import dump_yaml
 from converter.fleet import argocd
 from converter.fleet.config import Cluster, Fleet, _vkey, check_fleet_names
@@ -123,12 +124,20 @@ def _replace_strings(node: Any, old: str, new: str) -> Any:
 def green_rgd(estate: Any, blue: Cluster, env: str, namespace: str, green_name: str, version: str
               ) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
     """(rgd, instance, {blue object name -> green object name}) for the green cluster phase."""
-    phases = emit_phases(estate.result, estate.graph, EmitOptions(env=f"{env}-green", namespace=namespace,
-                                                                   phases=("cluster",)), estate.hcl)
+    # emitted under blue's names (externalRefs must find blue's objects); the green RGD, instance and created
+    # objects are then renamed with converter.emit.naming under `<env>-green`
+    root = getattr(estate, "root", "root")
+    phases = emit_phases(estate.result, estate.graph, EmitOptions(env=env, namespace=namespace, root=root,
+                                                                   phases=("cluster",), size_budget=None), estate.hcl)
     if not phases:
         raise ToolError("the estate has no cluster phase (no aws_eks_cluster mapped)")
     po = phases[0]
     rgd, inst = copy.deepcopy(po.rgd), copy.deepcopy(po.instance)
+    # the green instance is another part of the same (env, root): part `green-cluster` (no phase is named so)
+    names = Naming(env, root)
+    kind = names.kind("green-cluster")
+    rgd["metadata"]["name"] = names.rgd_name("green-cluster", SCHEMA_GROUP)
+    rgd["spec"]["schema"]["kind"] = inst["kind"] = kind
     spec_schema = rgd["spec"]["schema"]["spec"]
     spec_schema.setdefault("clusterName", 'string | required=true description="Name of the EKS cluster"')
     spec_schema.setdefault("clusterVersion", 'string | required=true description="Kubernetes minor version"')
@@ -152,7 +161,7 @@ def green_rgd(estate: Any, blue: Cluster, env: str, namespace: str, green_name: 
         ann[DELETION] = "retain"
         md["annotations"] = dict(sorted(ann.items()))
         md["labels"] = {**(md.get("labels") or {}), **CREATED_LABELS}
-        new_name = f"{md['name']}-green"
+        new_name = with_suffix(md["name"], "-green")
         renamed[md["name"]] = new_name
         md["name"] = new_name
         spec = t.setdefault("spec", {})
@@ -175,18 +184,20 @@ def green_rgd(estate: Any, blue: Cluster, env: str, namespace: str, green_name: 
 
 
 def argocd_registration_rgd(fleet: Fleet, blue: Cluster, env: str, namespace: str, green_name: str,
-                            green_cluster_object: str) -> tuple[dict[str, Any], dict[str, Any]]:
+                            green_cluster_object: str, root: str = "root") -> tuple[dict[str, Any], dict[str, Any]]:
     """kro renders the green cluster's ArgoCD Secret from the live Cluster status (endpoint + CA), so no URL or
     CA is guessed before the cluster exists."""
-    kind = re.sub(r"[^A-Za-z0-9]", "", env.title()) + "GreenArgocd"
+    green = Naming(env, root)
+    kind = green.kind("green-argocd")
     labels = argocd.cluster_labels(fleet, blue, generation="green")
     cfg = ('{"awsAuthConfig":{"clusterName":"${schema.spec.clusterName}","roleARN":"' + fleet.role_arn(blue)
            + '"},"tlsClientConfig":{"insecure":false,"caData":"${greenCluster.status.certificateAuthority.data}"}}')
     rgd = {
         "apiVersion": "kro.run/v1alpha1",
         "kind": "ResourceGraphDefinition",
-        "metadata": {"name": f"{env}-green-argocd.migration.tf2kro.dev",
-                     "annotations": {"argocd.argoproj.io/sync-wave": "-1"}},
+        "metadata": {"name": green.rgd_name("green-argocd", SCHEMA_GROUP),
+                     "annotations": {"argocd.argoproj.io/sync-wave": "-1",
+                                     "argocd.argoproj.io/sync-options": "ServerSideApply=true"}},
         "spec": {
             "schema": {
                 "apiVersion": "v1alpha1", "kind": kind, "group": "migration.tf2kro.dev", "scope": "Namespaced",
@@ -216,13 +227,15 @@ def argocd_registration_rgd(fleet: Fleet, blue: Cluster, env: str, namespace: st
     inst = {"apiVersion": "migration.tf2kro.dev/v1alpha1", "kind": kind,
             "metadata": {"name": f"{green_name}-argocd", "namespace": namespace, "labels": dict(CREATED_LABELS),
                          "annotations": {"argocd.argoproj.io/sync-wave": "0",
-                                         "argocd.argoproj.io/sync-options": "SkipDryRunOnMissingResource=true"}},
+                                         "argocd.argoproj.io/sync-options":
+                                             "SkipDryRunOnMissingResource=true,ServerSideApply=true"}},
             "spec": {"clusterName": green_name, "clusterObject": green_cluster_object}}
     return rgd, inst
 
 
 def green_addons(estate: Any, blue: Cluster, green_name: str, namespace: str, chosen: dict[str, dict[str, Any]],
-                 region: str) -> list[dict[str, Any]]:
+                 region: str, env: str = "main") -> list[dict[str, Any]]:
+    blue_names = Naming(env, getattr(estate, "root", "root"))
     out = []
     for mo in sorted(estate.result.objects.values(), key=lambda m: m.conversion.object_name or ""):
         if mo.mapping.kind not in ("Addon", "PodIdentityAssociation"):
@@ -241,7 +254,7 @@ def green_addons(estate: Any, blue: Cluster, green_name: str, namespace: str, ch
         ann.pop("tf2kro.dev/terraform-address", None)
         ann[DELETION] = "retain"
         ann["services.k8s.aws/region"] = region
-        body["metadata"] = {"name": f"{body['metadata']['name']}-green", "namespace": namespace,
+        body["metadata"] = {"name": with_suffix(blue_names.object_name(body["metadata"]["name"]), "-green"), "namespace": namespace,
                             "labels": dict(CREATED_LABELS), "annotations": dict(sorted(ann.items()))}
         body["spec"] = spec
         out.append(body)
@@ -372,7 +385,7 @@ def plan_upgrade(fleet: Fleet, estate: Any, cluster: str, to_version: str, descr
                "roles, security groups, KMS key and launch templates through `externalRef` (never modified) and "
                f"creates the Cluster, Nodegroups and access entries (`{LIFECYCLE}: created`, no adoption "
                f"annotations). The Gatekeeper allowed-versions constraint is widened to {to_version} first."))
-    addons = green_addons(estate, blue, green_name, ns, chosen, blue.region)
+    addons = green_addons(estate, blue, green_name, ns, chosen, blue.region, env)
     versions_doc = {"cluster": green_name, "kubernetesVersion": to_version, "addons": chosen}
     files["02-addons/addon-versions.json"] = json.dumps(versions_doc, indent=2) + "\n"
     table = "\n".join(f"| {n} | {c['from']} | {c['to']} | {c['reason']} |" for n, c in sorted(chosen.items()))
@@ -382,7 +395,8 @@ def plan_upgrade(fleet: Fleet, estate: Any, cluster: str, to_version: str, descr
          {"addons.yaml": addons},
          body=("Versions chosen from `eks:DescribeAddonVersions` for Kubernetes " + to_version
                + " (recorded in `addon-versions.json`):\n\n| add-on | blue | green | why |\n|---|---|---|---|\n" + table))
-    reg_rgd, reg_inst = argocd_registration_rgd(fleet, blue, env, ns, green_name, cluster_obj)
+    reg_rgd, reg_inst = argocd_registration_rgd(fleet, blue, env, ns, green_name, cluster_obj,
+                                                getattr(estate, "root", "root"))
     blue_secret = argocd.cluster_secret(fleet, blue)
     blue_secret["metadata"]["labels"][argocd.GEN_LABEL] = "blue"
     step("03-register-in-argocd", f"register {green_name} in ArgoCD (cluster-generation: green)",
@@ -410,7 +424,8 @@ def plan_upgrade(fleet: Fleet, estate: Any, cluster: str, to_version: str, descr
                    "same change window, Route53 does not allow simple and weighted records with the same name."
                    if n == 4 else "Weighted Route53 records: only the weights change."))
         n += 1
-    blue_phases = emit_phases(estate.result, estate.graph, EmitOptions(env=env, namespace=ns, phases=("cluster",)),
+    blue_phases = emit_phases(estate.result, estate.graph,
+                              EmitOptions(env=env, namespace=ns, phases=("cluster",), root=estate.root, size_budget=None),
                               estate.hcl)
     decom = copy.deepcopy(blue_phases[0].rgd)
     deleted = []

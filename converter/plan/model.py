@@ -105,6 +105,8 @@ class PhasePlan:
     findings: list[PhaseFinding]
     adoption: dict[str, Any] | None  # None = not checked; else {"count": n, "findings": [...], "source": ...}
     literal_refs: list[str] = field(default_factory=list)
+    # (kind, name) of the kro instance(s) of the phase: one, or one per part when the phase was split by size
+    instances: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def dirname(self) -> str:
@@ -144,6 +146,7 @@ class Plan:
     findings: list[dict[str, Any]]
     counts: dict[str, int]
     diff_available: bool
+    root: str = "root"  # Terraform root (stack) name, part of every emitted name (converter.emit.naming)
 
     def phase(self, name: str) -> PhasePlan:
         for p in self.phases:
@@ -165,10 +168,11 @@ class Plan:
                 "secrets": [asdict(s) for s in p.secrets],
                 "findings": [asdict(f) for f in p.findings],
                 "items": [asdict(it) for it in p.items],
+                "instances": [{"kind": k, "name": n} for k, n in p.instances],
             }
 
         return {
-            "format": PLAN_FORMAT, "env": self.env, "namespace": self.namespace, "state": self.state,
+            "format": PLAN_FORMAT, "env": self.env, "root": self.root, "namespace": self.namespace, "state": self.state,
             "region": self.region, "account_id": self.account_id, "counts": self.counts,
             "findings": self.findings, "phases": [phase_dict(p) for p in self.phases],
         }
@@ -207,6 +211,14 @@ def _slug(s: str) -> str:
 def _dns_name(*parts: str) -> str:
     name = "-".join(p for p in (_slug(x) for x in parts) if p)
     return name[:63].rstrip("-")
+
+
+def _secret_k8s_name(object_name: str, leaf: str) -> str:
+    """`<object>-<field>`: cut before the suffix with a digest when over 63 (converter.emit.naming.with_suffix), so
+    two long object names never share a Secret (a plain cut at 63 could)."""
+    from converter.emit.naming import with_suffix
+
+    return with_suffix(object_name, "-" + (_slug(leaf) or "value"))
 
 
 def default_owner(phase: str) -> str:
@@ -266,11 +278,14 @@ def _handoff_groups(estate: Estate, hcl_dir: str | None) -> dict[str, list[Hando
 
 
 def _secret_needs(estate: Estate, env: str, phase_of: dict[str, str]) -> dict[str, list[SecretNeed]]:
+    from converter.emit.naming import Naming
+
+    naming = Naming(env, estate.root)
     out: dict[str, list[SecretNeed]] = defaultdict(list)
     for addr in sorted(estate.result.objects):
         mo = estate.result.objects[addr]
         c = mo.conversion
-        oname = c.object_name or _slug(addr)
+        oname = naming.object_name(c.object_name or _slug(addr))
         kind = mo.mapping.kind
         seen: set[str] = set()
         for om in c.omissions:
@@ -282,7 +297,7 @@ def _secret_needs(estate: Estate, env: str, phase_of: dict[str, str]) -> dict[st
                 continue
             seen.add(fld)
             out[phase_of[addr]].append(SecretNeed(
-                addr, kind, oname, fld, f"{env}/{oname}", leaf, _dns_name(oname, leaf), om.reason))
+                addr, kind, oname, fld, f"{env}/{oname}", leaf, _secret_k8s_name(oname, leaf), om.reason))
         if kind in ("DBInstance", "DBCluster") and "spec.masterUserPassword" not in seen:
             a = mo.inst.attributes
             managed_by_rds = bool(a.get("manage_master_user_password"))
@@ -291,7 +306,7 @@ def _secret_needs(estate: Estate, env: str, phase_of: dict[str, str]) -> dict[st
             if has_pw and not managed_by_rds:
                 out[phase_of[addr]].append(SecretNeed(
                     addr, kind, oname, "spec.masterUserPassword", f"{env}/{oname}", "password",
-                    _dns_name(oname, "master-password"),
+                    _secret_k8s_name(oname, "master-password"),
                     "RDS master password: never rendered from state; masterUserPassword is a secretKeyRef "
                     "{name, namespace, key}"))
     return out
@@ -351,7 +366,7 @@ def _prerequisites(pp_items: list[PlanItem], controllers: list[dict[str, str]], 
     return pre
 
 
-def _steps(pp: PhasePlan, env: str, namespace: str) -> list[dict[str, Any]]:
+def _steps(pp: PhasePlan, env: str, namespace: str, root: str = "root") -> list[dict[str, Any]]:
     base = f"environments/{env}/{pp.dirname}"
     n = len(pp.mapped)
     kinds = ",".join(sorted({f"{plural(it.kind or '')}.{(it.api_version or '').split('/')[0]}" for it in pp.mapped}))
@@ -382,16 +397,18 @@ def _steps(pp: PhasePlan, env: str, namespace: str) -> list[dict[str, Any]]:
          "exit_check": "after rollback: terraform plan -detailed-exitcode returns 0 and no ACK CRs of the phase remain",
          "commands": [f"kubectl get {kinds} -n {namespace} -o jsonpath='{{range .items[*]}}"
                       "{.metadata.annotations.services\\.k8s\\.aws/deletion-policy}{\"\\n\"}{end}' | sort | uniq -c  # all retain",
-                      f"kubectl delete {_instance_ref(pp, env, namespace)}",
+                      f"kubectl delete {_instance_ref(pp, env, namespace, root)}",
                       "git revert the HCL removal; copy rollback-imports.tf into the root; terraform plan (imports only); "
                       "terraform apply"]},
     ]
 
 
-def _instance_ref(pp: PhasePlan, env: str, namespace: str) -> str:
-    from converter.emit.kro import _dns, rgd_kind
+def _instance_ref(pp: PhasePlan, env: str, namespace: str, root: str = "root") -> str:
+    """`kind/name [kind/name…] -n ns` of the phase's kro instance(s), named by converter.emit.naming like convert."""
+    from converter.emit.naming import Naming
 
-    return f"{rgd_kind(env, pp.phase).lower()} {_dns(env)}-{pp.phase} -n {namespace}"
+    insts = pp.instances or [(Naming(env, root).kind(pp.phase), Naming(env, root).instance_name(pp.phase))]
+    return " ".join(f"{k.lower()}/{n}" for k, n in insts) + f" -n {namespace}"
 
 
 def _adoption_by_phase(estate: Estate, live_path: str | None) -> tuple[bool, dict[str, dict[str, Any]] | None]:
@@ -429,9 +446,14 @@ def _adoption_by_phase(estate: Estate, live_path: str | None) -> tuple[bool, dic
 
 
 # ---------------------------------------------------------------------------------------------- build
-def build_plan(estate: Estate, *, env: str = "main", namespace: str = "infrastructure",
+def build_plan(estate: Estate, *, env: str = "main", namespace: str | None = None,
                owners: dict[str, str] | None = None, live_path: str | None = None,
-               hcl_dir: str | None = None, literal_refs: dict[str, list[str]] | None = None) -> Plan:
+               hcl_dir: str | None = None, literal_refs: dict[str, list[str]] | None = None,
+               instances: dict[str, list[tuple[str, str]]] | None = None) -> Plan:
+    from converter.emit.naming import Naming
+
+    naming = Naming(env, estate.root)
+    namespace = namespace or naming.namespace()
     res, eg = estate.result, estate.graph
     owners = owners or {}
     phase_of = {a: eg.phases.get(a, c.phase) for a, c in res.conversions.items()}
@@ -451,7 +473,8 @@ def build_plan(estate: Estate, *, env: str = "main", namespace: str = "infrastru
         tm = estate.mappings.get(inst_type)
         if c.status is Status.MAPPED:
             mo = res.objects[addr]
-            it.kind, it.api_version, it.name = mo.mapping.kind, mo.mapping.api_version, c.object_name
+            it.kind, it.api_version = mo.mapping.kind, mo.mapping.api_version
+            it.name = naming.object_name(c.object_name or "resource")
             it.namespace = namespace
             it.adoption_fields = dict(c.adoption_fields)
             spec = (c.body or {}).get("spec") or {}
@@ -462,7 +485,8 @@ def build_plan(estate: Estate, *, env: str = "main", namespace: str = "infrastru
             parent = res.conversions.get(c.fold_parent or "")
             it.fold_parent = c.fold_parent
             if parent is not None:
-                it.kind, it.name, it.namespace = kind_short(parent.kind), parent.object_name, namespace
+                it.kind, it.namespace = kind_short(parent.kind), namespace
+                it.name = naming.object_name(parent.object_name or "resource")
                 pm = res.objects.get(c.fold_parent or "")
                 it.api_version = pm.mapping.api_version if pm else None
         if c.status is not Status.UNSUPPORTED:
@@ -518,7 +542,8 @@ def build_plan(estate: Estate, *, env: str = "main", namespace: str = "infrastru
                        handoff=sorted(groups.get(ph, []), key=lambda g: (g.mode, g.config_address, g.instances)),
                        controllers=[], prerequisites=[], steps=[], secrets=secrets.get(ph, []),
                        findings=findings, adoption=adopt,
-                       literal_refs=list((literal_refs or {}).get(ph, [])))
+                       literal_refs=list((literal_refs or {}).get(ph, [])),
+                       instances=list((instances or {}).get(ph, [])))
         pp.controllers = _controllers(items)
         mapped = [res.objects[i.address] for i in items if i.status == "mapped"]
         n_retain = sum(1 for mo in mapped
@@ -526,7 +551,7 @@ def build_plan(estate: Estate, *, env: str = "main", namespace: str = "infrastru
                            "services.k8s.aws/deletion-policy") == "retain")
         pp.prerequisites = _prerequisites(items, pp.controllers, pp.secrets, n_retain, len(mapped),
                                           estate.state.terraform_version)
-        pp.steps = _steps(pp, env, namespace)
+        pp.steps = _steps(pp, env, namespace, estate.root)
         for s in pp.steps:
             s["commands"] = [c for c in s["commands"] if c]
             s["status"] = "pending"
@@ -537,4 +562,4 @@ def build_plan(estate: Estate, *, env: str = "main", namespace: str = "infrastru
                 state={"path": os.path.basename(st.path), "serial": st.serial, "lineage": st.lineage,
                        "terraform_version": st.terraform_version},
                 region=res.region, account_id=res.account_id, phases=phases, findings=gfind,
-                counts=res.counts(), diff_available=diff_available)
+                counts=res.counts(), diff_available=diff_available, root=estate.root)

@@ -204,13 +204,13 @@ def _short(v: Any, limit: int = 100) -> str:
 
 
 def _rollback(pp: PhasePlan, plan: Plan) -> str:
-    from converter.emit.kro import _dns, rgd_kind
+    from converter.plan.model import _instance_ref
 
-    kind = rgd_kind(plan.env, pp.phase)
+    ref = _instance_ref(pp, plan.env, plan.namespace, plan.root)
     return (
         "1. Point the phase back at `read-only/` (ACK stops writing to AWS).\n"
         "2. Check every object carries `services.k8s.aws/deletion-policy: retain` (rendered on all of them).\n"
-        f"3. Remove the phase from ArgoCD, then `kubectl delete {kind.lower()} {_dns(plan.env)}-{pp.phase} -n {plan.namespace}` "
+        f"3. Remove the phase from ArgoCD, then `kubectl delete {ref}` "
         "— kro deletes the child CRs, ACK removes its finalizers only; AWS is untouched.\n"
         f"4. `git revert` the HCL removal, copy `terraform/{plan.env}/{pp.dirname}/rollback-imports.tf` into the root, "
         "`terraform plan` (imports only) → `terraform apply` → `terraform plan -detailed-exitcode` returns 0.\n"

@@ -31,10 +31,15 @@ ESO_API = "external-secrets.io/v1"
 KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
 
 
-def emit_both(estate: Estate, env: str, namespace: str) -> tuple[dict[str, PhaseOutput], dict[str, PhaseOutput]]:
-    ro = emit_phases(estate.result, estate.graph, EmitOptions(env=env, namespace=namespace, read_only=True), estate.hcl)
-    rw = emit_phases(estate.result, estate.graph, EmitOptions(env=env, namespace=namespace, read_only=False), estate.hcl)
-    return {p.phase: p for p in ro}, {p.phase: p for p in rw}
+def emit_both(estate: Estate, env: str, namespace: str | None
+              ) -> tuple[dict[str, list[PhaseOutput]], dict[str, list[PhaseOutput]]]:
+    """Read-only and read-write emissions, by phase: each a list of parts (one unless the phase was split by size)."""
+    out: tuple[dict[str, list[PhaseOutput]], dict[str, list[PhaseOutput]]] = ({}, {})
+    for i, read_only in enumerate((True, False)):
+        opts = EmitOptions(env=env, namespace=namespace, read_only=read_only, root=estate.root)
+        for po in emit_phases(estate.result, estate.graph, opts, estate.hcl):
+            out[i].setdefault(po.phase, []).append(po)
+    return out
 
 
 def _kustomization(resources: list[str]) -> str:
@@ -232,7 +237,7 @@ Check progress: `kubectl get <kinds> -A -o json > live.json && tf2kro plan --sta
 
 
 @gc_paused()
-def render_plan_tree(estate: Estate, plan: Plan, ro: dict[str, PhaseOutput], rw: dict[str, PhaseOutput],
+def render_plan_tree(estate: Estate, plan: Plan, ro: dict[str, list[PhaseOutput]], rw: dict[str, list[PhaseOutput]],
                      sa: tuple[str, str] = ("external-secrets", "external-secrets")) -> dict[str, str]:
     files: dict[str, str] = {}
     env = plan.env
@@ -247,11 +252,11 @@ def render_plan_tree(estate: Estate, plan: Plan, ro: dict[str, PhaseOutput], rw:
             files[f"{base}/secrets/kustomization.yaml"] = _kustomization(["external-secrets.yaml"])
             extra = ["../secrets"]
         for sub, outputs in (("read-only", ro), ("adopt", rw)):
-            po = outputs.get(pp.phase)
-            if po is None:
+            parts = outputs.get(pp.phase)
+            if not parts:
                 continue
-            files[f"{base}/{sub}/rgd.yaml"] = dump_yaml([po.rgd])
-            files[f"{base}/{sub}/instance.yaml"] = dump_yaml([po.instance])
+            files[f"{base}/{sub}/rgd.yaml"] = dump_yaml([po.rgd for po in parts])
+            files[f"{base}/{sub}/instance.yaml"] = dump_yaml([po.instance for po in parts])
             files[f"{base}/{sub}/kustomization.yaml"] = _kustomization(["rgd.yaml", "instance.yaml"] + extra)
         tf = f"terraform/{env}/{pp.dirname}"
         files[f"{tf}/removed.tf"] = removed_tf(pp, plan)

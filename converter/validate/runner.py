@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from converter.emit.size import CLIENT_SIDE_APPLY_LIMIT, ETCD_REQUEST_LIMIT, RGD_SIZE_BUDGET, serialized_size
 from converter.model import ToolError
 from converter.validate.crds import CrdIndex, Problem, is_builtin_api, load_yaml_documents, validate_object
 from converter.validate.kro import check_rgd, rgd_instance_schema
@@ -199,6 +200,28 @@ def _template_kind(doc: Any) -> str | None:
     return node
 
 
+def size_problems(obj: dict[str, Any]) -> list[Problem]:
+    """An object the API server cannot store (over etcd's 1.5 MiB request limit: error) or that client-side apply
+    cannot apply (over the 256 KiB annotation limit its last-applied copy must fit: warning). Size = compact JSON,
+    what the API server stores for a custom resource (converter/emit/size.py)."""
+    size = serialized_size(obj)
+    if size > ETCD_REQUEST_LIMIT:
+        return [Problem("", f"object is {size} bytes serialised, over etcd's {ETCD_REQUEST_LIMIT}-byte (1.5 MiB) request "
+                            "limit: the API server rejects it; split it (tf2kro splits RGDs above "
+                            f"{RGD_SIZE_BUDGET} bytes)", "error", "object-too-large")]
+    if size > CLIENT_SIDE_APPLY_LIMIT:
+        md = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        ann = md.get("annotations") if isinstance(md.get("annotations"), dict) else {}
+        ssa = "ServerSideApply=true" in str(ann.get("argocd.argoproj.io/sync-options", ""))
+        return [Problem("", f"object is {size} bytes serialised, over the {CLIENT_SIDE_APPLY_LIMIT}-byte (256 KiB) "
+                            "annotation limit: client-side apply (kubectl apply, ArgoCD without ServerSideApply=true) "
+                            "cannot store its last-applied copy"
+                            + ("; it carries ServerSideApply=true for ArgoCD" if ssa else
+                               "; apply it server-side (argocd.argoproj.io/sync-options: ServerSideApply=true)"),
+                        "warning", "object-large")]
+    return []
+
+
 def validate_tree(
     root: Path,
     crd_paths: list[Path],
@@ -305,6 +328,8 @@ def validate_tree(
         if (obj.get("apiVersion"), obj.get("kind")) == RGD_API:
             add(check_rgd(obj, idx))
             report.checks += 1
+        add(size_problems(obj))
+        report.checks += 1
         md = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
         key = (obj.get("apiVersion"), obj.get("kind"), md.get("namespace"), md.get("name"))
         if md.get("name"):
