@@ -25,6 +25,7 @@ class Estate:
     mappings: MappingSet
     result: MapResult
     graph: EstateGraph
+    root: str | None = None  # the root (stack) name in a multi-root estate; None for a single state
 
     def secrets(self) -> list[str]:
         """Every sensitive string in the state: none of them may reach an output file or a log line."""
@@ -54,8 +55,12 @@ def load_estate(
     *,
     region: str | None = None,
     mappings_dir: str | None = None,
+    workspace: str | None = None,
+    root: str | None = None,
 ) -> Estate:
-    state = load_state(state_path)
+    """`workspace` selects an S3 state's workspace key (`env:/<ws>/<key>`); `root` names the stack in a multi-root
+    estate (None: a single state, today's names)."""
+    state = load_state(state_path, workspace=workspace)
     hcl = None
     ignore_changes = None
     if hcl_dir:
@@ -66,4 +71,4 @@ def load_estate(
     mappings = load_mappings(mappings_dir)
     result = map_state(state, mappings, region=region, ignore_changes=ignore_changes)
     graph = build_graph(state, result, mappings, hcl)
-    return Estate(state=state, hcl=hcl, mappings=mappings, result=result, graph=graph)
+    return Estate(state=state, hcl=hcl, mappings=mappings, result=result, graph=graph, root=root)

@@ -7,9 +7,16 @@ from typing import Any
 
 import click
 
+from converter.model import ToolError
 from converter.pipeline import SAMPLE_DIR, Estate, load_estate
 
 PHASES = ("network", "identity", "cluster", "addons", "other")
+_META = "tf2kro.estate"  # ctx.meta key: --estate / --workspace (not passed to each command's function)
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    ctx.meta.setdefault(_META, {})[param.name] = value
+    return value
 
 
 def estate_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -18,15 +25,57 @@ def estate_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                       help="Terraform .tfvars file(s), applied after terraform.tfvars (repeatable).")(fn)
     fn = click.option("--hcl", "hcl_dir", type=click.Path(exists=True, file_okay=False),
                       help="Terraform configuration directory (optional; state alone converts).")(fn)
-    fn = click.option("--state", "state_path", default=None,
-                      help="terraform.tfstate (format 4), or - for stdin. Default: the bundled sample estate.")(fn)
+    fn = click.option("--workspace", default=None, expose_value=False, callback=_remember,
+                      help="Terraform workspace of an s3:// state: reads env:/<workspace>/<key> (like the S3 backend).")(fn)
+    fn = click.option("--estate", "estate_file", default=None, expose_value=False, callback=_remember,
+                      type=click.Path(exists=True, dir_okay=False),
+                      help="Estate file (tf2kro.yaml) listing several Terraform roots; see docs/estates.md.")(fn)
+    fn = click.option("--state", "state_path", multiple=True,
+                      help="terraform.tfstate (format 4), - for stdin, or s3://bucket/key[?versionId=…]. Repeat for "
+                           "several roots ([NAME=]SOURCE). Default: the bundled sample estate.")(fn)
     return fn
 
 
-def open_estate(state_path: str | None, hcl_dir: str | None, var_files: tuple[str, ...], region: str | None) -> Estate:
-    if state_path is None:
-        state_path = str(SAMPLE_DIR / "terraform.tfstate")
+def _estate_meta() -> dict[str, Any]:
+    ctx = click.get_current_context(silent=True)
+    return (ctx.meta.get(_META) if ctx else None) or {}
+
+
+def root_specs(state_path: str | tuple[str, ...] | None, hcl_dir: str | None, var_files: tuple[str, ...],
+               region: str | None) -> tuple[list, bool]:
+    """The roots the options name, and whether this is a multi-root run (an estate file or several --state)."""
+    from converter.estate.config import load_estate_file, roots_from_states
+
+    meta = _estate_meta()
+    states = (state_path,) if isinstance(state_path, str) else tuple(state_path or ())
+    if meta.get("estate_file"):
+        if states or hcl_dir or var_files or meta.get("workspace"):
+            raise ToolError("--estate lists the roots: give --state/--hcl/--var-file/--workspace per root in the file, "
+                            "not as options")
+        return load_estate_file(meta["estate_file"]), True
+    if not states:
+        states = (str(SAMPLE_DIR / "terraform.tfstate"),)
         if hcl_dir is None and (SAMPLE_DIR / "main.tf").exists():
             hcl_dir = str(SAMPLE_DIR)
-        click.echo(f"(no --state given: using the sample estate {state_path})", err=True)
-    return load_estate(state_path, hcl_dir, var_files, region=region)
+        click.echo(f"(no --state given: using the sample estate {states[0]})", err=True)
+    return roots_from_states(states, hcl_dir, var_files, meta.get("workspace"), region), len(states) > 1
+
+
+def open_estate(state_path: str | tuple[str, ...] | None, hcl_dir: str | None, var_files: tuple[str, ...],
+                region: str | None) -> Estate:
+    """One root (the commands that do not handle several yet: diff, plan, inventory)."""
+    specs, _multi = root_specs(state_path, hcl_dir, var_files, region)
+    if len(specs) > 1:
+        raise ToolError(f"{len(specs)} roots given: this command reads one root at a time (convert and inspect "
+                        "read several); run it per root")
+    s = specs[0]
+    return load_estate(s.state, s.hcl, s.var_files, region=s.region or region, workspace=s.workspace,
+                       root=s.name if _multi else None)
+
+
+def open_roots(state_path: tuple[str, ...], hcl_dir: str | None, var_files: tuple[str, ...], region: str | None):
+    """Every root (convert, inspect), linked: (EstateRoots, multi-root?)."""
+    from converter.estate.roots import load_roots
+
+    specs, multi = root_specs(state_path, hcl_dir, var_files, region)
+    return load_roots(specs, region=region, multi=multi), multi

@@ -1,0 +1,63 @@
+"""Load every root of an estate (one `Estate` per root, each through the single-root pipeline) and link them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from converter.estate.config import RootSpec
+from converter.estate.link import CrossRef, link_roots
+from converter.graph.build import Finding
+from converter.model import ToolError
+from converter.pipeline import Estate, load_estate
+
+
+@dataclass
+class EstateRoots:
+    specs: list[RootSpec]
+    estates: list[Estate]
+    cross_refs: list[CrossRef] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    def secrets(self) -> list[str]:
+        return [s for e in self.estates for s in e.secrets()]
+
+    def summary(self) -> dict:
+        """estate.json: the roots, where each state came from, and the references between them."""
+        return {
+            "roots": [{"name": s.name, "state": e.state.path, "env": s.env, "account": e.result.account_id,
+                       "region": e.result.region, "counts": e.result.counts()} for s, e in zip(self.specs, self.estates, strict=True)],
+            "cross_root_refs": [r.as_dict() for r in self.cross_refs],
+            "findings": [{"kind": f.kind, "message": f.message} for f in self.findings],
+        }
+
+
+def load_roots(specs: list[RootSpec], *, region: str | None = None, multi: bool = True) -> EstateRoots:
+    """`multi` False: the single-state run, whose object names stay what they always were (no root name in them)."""
+    estates: list[Estate] = []
+    for spec in specs:
+        est = load_estate(spec.state, spec.hcl, spec.var_files, region=spec.region or region,
+                          workspace=spec.workspace, root=spec.name if multi else None)
+        if spec.account and est.result.account_id and est.result.account_id != spec.account:
+            raise ToolError(f"root {spec.name!r}: the state's ARNs are in account {est.result.account_id}, the estate "
+                            f"file says {spec.account} (wrong state for this root?)", source=est.state.path)
+        estates.append(est)
+    out = EstateRoots(specs=specs, estates=estates)
+    if len(estates) > 1:
+        out.cross_refs, out.findings = link_roots(estates)
+        out.findings.extend(_name_collisions(specs, estates))
+    return out
+
+
+def _name_collisions(specs: list[RootSpec], estates: list[Estate]) -> list[Finding]:
+    """Two roots emitting the same ACK object name: in one namespace the second would overwrite the first (object names
+    come from the Terraform address; root-qualified names are converter.emit.naming's job). Reported until then."""
+    seen: dict[tuple[str, str], str] = {}
+    out: list[Finding] = []
+    for spec, est in zip(specs, estates, strict=True):
+        for addr, mo in sorted(est.result.objects.items()):
+            key = (mo.mapping.kind_ref, mo.conversion.object_name or addr)
+            other = seen.setdefault(key, spec.name)
+            if other != spec.name:
+                out.append(Finding("name-collision", f"{key[0]} {key[1]} is emitted by roots {other} and {spec.name}: "
+                                   "apply them to different namespaces", [addr]))
+    return out
