@@ -7,13 +7,17 @@ network root's subnets, read through `terraform_remote_state` (as the state reco
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from converter.cli import main
+from converter.estate.config import default_root_name, roots_from_states
 from tests import statefactory as sf
 
 ACCOUNT = "111122223333"
@@ -225,3 +229,35 @@ def test_schema_is_shipped_and_valid():
 
     Draft202012Validator.check_schema(schema())
     assert schema()["additionalProperties"] is False and schema()["$defs"]["root"]["additionalProperties"] is False
+
+
+# ------------------------------------------------------------------ root names become directories
+
+_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")
+
+
+@given(st.text(min_size=1, max_size=120))
+def test_default_root_name_is_always_a_dns_label(source):
+    """Whatever the state path or URL, the derived root name is a safe single path segment (it names <out>/<root>/)."""
+    name = default_root_name(source)
+    assert _LABEL.match(name), name
+
+
+@given(st.lists(st.text(min_size=1, max_size=60).filter(lambda s: s != "-"), min_size=2, max_size=5))
+def test_repeated_states_get_unique_safe_names(sources):
+    try:
+        roots = roots_from_states(tuple(sources), None, (), None, None)
+    except Exception as exc:  # only the documented refusal (two names given explicitly the same)
+        assert "used twice" in str(exc)
+        return
+    names = [r.name for r in roots]
+    assert len(set(names)) == len(names) and all(_LABEL.match(n) for n in names)
+    assert all("/" not in n and ".." not in n for n in names)
+
+
+def test_default_root_names():
+    assert default_root_name("envs/prod/network/terraform.tfstate") == "network"
+    assert default_root_name("s3://b/cluster/terraform.tfstate?versionId=1") == "cluster"
+    assert default_root_name("addons.tfstate") == "addons"
+    assert default_root_name("./terraform.tfstate") == "terraform"
+    assert default_root_name("-") == "stdin"

@@ -155,3 +155,55 @@ def test_stdin_source(tmp_path):
     res = CliRunner().invoke(main, ["inspect", "--state", "-", "--format", "json"], input=_state("10.3.0.0/16"))
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["resources"][0]["address"] == "aws_vpc.main"
+
+
+def _cluster_root(region: str) -> str:
+    return sf.state(sf.resource("aws_eks_cluster", "this", {
+        "id": "platform", "name": "platform", "arn": f"arn:aws:eks:{region}:111122223333:cluster/platform", "version": "1.30",
+        "role_arn": "arn:aws:iam::111122223333:role/platform-cluster", "vpc_config": [], "status": "ACTIVE",
+        "tags": {}, "tags_all": {}}))
+
+
+def _addons_root() -> str:
+    """Reads the eu cluster root's outputs (prod workspace) through terraform_remote_state; a node group names the
+    cluster by its name — a plain name, not an id, which two regional roots share."""
+    return sf.state(
+        sf.resource("terraform_remote_state", "cluster", {
+            "backend": "s3", "workspace": "prod",
+            "config": {"value": {"bucket": BUCKET, "key": "eu/cluster.tfstate"}, "type": ["object", {}]},
+            "outputs": {"value": {"cluster_name": "platform"}, "type": ["object", {}]}},
+            mode="data", provider='provider["terraform.io/builtin/terraform"]'),
+        sf.resource("aws_eks_node_group", "extra", {
+            "id": "platform:extra", "arn": "arn:aws:eks:eu-west-1:111122223333:nodegroup/platform/extra/x",
+            "cluster_name": "platform", "node_group_name": "extra", "node_role_arn": "arn:aws:iam::111122223333:role/nodes",
+            "subnet_ids": [], "scaling_config": [{"desired_size": 1, "min_size": 1, "max_size": 2}], "status": "ACTIVE",
+            "tags": {}, "tags_all": {}}))
+
+
+def test_estate_of_s3_roots_remote_state_picks_its_root(s3, tmp_path):
+    """Three roots from S3 (one in a workspace): the addons root's node group gets an externalRef to the cluster of the
+    root its terraform_remote_state read (eu), not to the same-named cluster of the us root."""
+    import yaml
+
+    client = s3["client"]
+    client.put_object(Bucket=BUCKET, Key="env:/prod/eu/cluster.tfstate", Body=_cluster_root("eu-west-1").encode())
+    client.put_object(Bucket=BUCKET, Key="us/cluster.tfstate", Body=_cluster_root("us-east-1").encode())
+    client.put_object(Bucket=BUCKET, Key="eu/addons.tfstate", Body=_addons_root().encode())
+    (tmp_path / "tf2kro.yaml").write_text(yaml.safe_dump({"version": 1, "roots": [
+        {"name": "cluster-us", "state": f"s3://{BUCKET}/us/cluster.tfstate", "env": "prod-us"},
+        {"name": "cluster-eu", "state": f"s3://{BUCKET}/eu/cluster.tfstate", "workspace": "prod", "env": "prod-eu"},
+        {"name": "addons", "state": f"s3://{BUCKET}/eu/addons.tfstate", "env": "prod-eu"},
+    ]}))
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["convert", "--estate", str(tmp_path / "tf2kro.yaml"), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    refs = json.loads((out / "estate.json").read_text())["cross_root_refs"]
+    assert refs == [{"from": "addons: aws_eks_node_group.extra", "path": "spec.clusterName", "to": "cluster-eu: aws_eks_cluster.this",
+                     "ack_path": "spec.name", "via": "terraform_remote_state.cluster output cluster_name"}]
+    rgd = yaml.safe_load((out / "addons" / "cluster" / "rgd.yaml").read_text())
+    rgd = rgd[0] if isinstance(rgd, list) else rgd
+    ext = [r for r in rgd["spec"]["resources"] if "externalRef" in r]
+    assert [e["externalRef"]["kind"] for e in ext] == ["Cluster"] and ext[0]["id"].startswith("clusterEu")
+    roots = json.loads((out / "estate.json").read_text())["roots"]
+    assert [r["state"] for r in roots] == [f"s3://{BUCKET}/us/cluster.tfstate", f"s3://{BUCKET}/env:/prod/eu/cluster.tfstate",
+                                           f"s3://{BUCKET}/eu/addons.tfstate"]

@@ -146,7 +146,7 @@ def roots_from_states(states: tuple[str, ...], hcl_dir: str | None, var_files: t
         for i, r in enumerate(roots):  # same directory names (two `terraform.tfstate` in `.`): number them
             n = taken[r.name] = taken.get(r.name, 0) + 1
             if n > 1:
-                roots[i] = RootSpec(**{**r.__dict__, "name": f"{r.name}-{n}"})
+                roots[i] = RootSpec(**{**r.__dict__, "name": f"{r.name[:28].rstrip('-')}-{n}"})
         check_roots(roots, "--state")
     return roots
 

@@ -51,19 +51,41 @@ def external_key(root: str, address: str) -> str:
     return f"{root}//{address}"
 
 
-def remote_state_values(estate: Estate) -> dict[str, str]:
+@dataclass(frozen=True)
+class RemoteValue:
+    via: str  # "terraform_remote_state.<name> output <output>"
+    state_url: str | None  # the s3:// object the data source read (None: another backend), to pick the root
+
+
+def remote_state_values(estate: Estate) -> dict[str, RemoteValue]:
     """string value -> where it came from, for every output value a `terraform_remote_state` data source read."""
-    out: dict[str, str] = {}
+    out: dict[str, RemoteValue] = {}
     for inst in estate.state.instances:
         if inst.mode != "data" or inst.type != "terraform_remote_state":
             continue
         outputs = _unwrap(inst.attributes.get("outputs"))
         if not isinstance(outputs, dict):
             continue
+        url = _s3_url(inst.attributes)
         for oname, value in sorted(outputs.items()):
             for _path, s in _walk_strings(_unwrap(value)):
-                out.setdefault(s, f"terraform_remote_state.{inst.name} output {oname}")
+                out.setdefault(s, RemoteValue(f"terraform_remote_state.{inst.name} output {oname}", url))
     return out
+
+
+def _s3_url(attrs: dict[str, Any]) -> str | None:
+    """The object an S3-backend `terraform_remote_state` read, as converter.load.source names it."""
+    from converter.load.source import DEFAULT_WORKSPACE_PREFIX, S3Location
+
+    cfg = _unwrap(attrs.get("config"))
+    if attrs.get("backend") != "s3" or not isinstance(cfg, dict):
+        return None
+    bucket, key = cfg.get("bucket"), cfg.get("key")
+    if not isinstance(bucket, str) or not isinstance(key, str):
+        return None
+    ws = attrs.get("workspace") if isinstance(attrs.get("workspace"), str) and attrs.get("workspace") else "default"
+    prefix = cfg.get("workspace_key_prefix") if isinstance(cfg.get("workspace_key_prefix"), str) else DEFAULT_WORKSPACE_PREFIX
+    return S3Location(bucket=bucket, key=key, workspace=ws, workspace_prefix=prefix.strip("/") or DEFAULT_WORKSPACE_PREFIX).url
 
 
 def _unwrap(v: Any) -> Any:
@@ -80,6 +102,7 @@ def link_roots(roots: list[Estate], namespaces: dict[str, str | None] | None = N
     findings: list[Finding] = []
     refs: list[CrossRef] = []
     _duplicates(roots, names, indexes, findings)
+    by_url = {e.state.path.split("?versionId=", 1)[0]: n for n, e in zip(names, roots, strict=True) if e.state.path.startswith("s3://")}
     for name, est in zip(names, roots, strict=True):
         own = indexes[name]
         bound = {(r.source, r.path) for r in est.graph.value_refs}
@@ -89,10 +112,15 @@ def link_roots(roots: list[Estate], namespaces: dict[str, str | None] | None = N
             for path, value in _walk_strings(spec):
                 if not path or path[0] in _DATA_PATHS or (addr, path) in bound or value in own:
                     continue
-                via = remote.get(value) or ("identifier" if _is_identifier_like(value) else None)
+                rv = remote.get(value)
+                via = rv.via if rv else "identifier" if _is_identifier_like(value) else None
                 if via is None:
                     continue
-                cands = sorted({(other, t, ack) for other in names if other != name for t, ack in indexes[other].get(value, ())})
+                others = [o for o in names if o != name]
+                # a remote state read from a root's own S3 object names that root: only its objects are candidates
+                if rv and rv.state_url and rv.state_url in by_url and by_url[rv.state_url] != name:
+                    others = [by_url[rv.state_url]]
+                cands = sorted({(other, t, ack) for other in others for t, ack in indexes[other].get(value, ())})
                 if not cands:
                     continue
                 if len({c[0] for c in cands}) > 1:
