@@ -117,6 +117,7 @@ def test_estate_file_two_roots_subnets_become_external_refs(two_roots: Path):
     assert len(refs) == 3 and {r["to"].split(": ")[0] for r in refs} == {"network"}
     assert all(r["via"] == "terraform_remote_state.network output private_subnets" for r in refs)
     assert [r["name"] for r in estate["roots"]] == ["network", "cluster"]
+    assert estate["findings"] == []
     assert json.loads((out / "network" / "report.json").read_text())["counts"]["mapped"] == 4
     rgd = _cluster_rgd(out)
     assert rgd["metadata"]["annotations"]["tf2kro.dev/environment"] == "prod"
@@ -173,6 +174,9 @@ def test_same_resource_in_two_roots_is_reported(tmp_path: Path):
     assert res.exit_code == 0, res.output
     dup = [f for f in json.loads(res.output)["findings"] if f["kind"] == "duplicate-owner"]
     assert len(dup) == 4 and all("one: " in f["message"] and "two: " in f["message"] for f in dup)
+    names = [f["message"] for f in json.loads(res.output)["findings"] if f["kind"] == "name-collision"]
+    assert any("both emit the network RGD" in m for m in names)
+    assert sum("Subnet vpc-subnet-private-" in m for m in names) == 3
 
 
 # ------------------------------------------------------------------ the estate file itself

@@ -53,7 +53,13 @@ def _name_collisions(specs: list[RootSpec], estates: list[Estate]) -> list[Findi
     come from the Terraform address; root-qualified names are converter.emit.naming's job). Reported until then."""
     seen: dict[tuple[str, str], str] = {}
     out: list[Finding] = []
+    rgds: dict[tuple[str | None, str], str] = {}  # (env, phase) -> first root: the RGD and instance names derive from both
     for spec, est in zip(specs, estates, strict=True):
+        for phase in sorted({est.graph.phases[a] for a in est.result.objects if a in est.graph.phases}):
+            other = rgds.setdefault((spec.env, phase), spec.name)
+            if other != spec.name:
+                out.append(Finding("name-collision", f"roots {other} and {spec.name} both emit the {phase} RGD and instance "
+                                   f"of environment {spec.env or '(--env)'}: give them different env: values", []))
         for addr, mo in sorted(est.result.objects.items()):
             key = (mo.mapping.kind_ref, mo.conversion.object_name or addr)
             other = seen.setdefault(key, spec.name)
