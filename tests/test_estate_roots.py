@@ -265,3 +265,12 @@ def test_default_root_names():
     assert default_root_name("addons.tfstate") == "addons"
     assert default_root_name("./terraform.tfstate") == "terraform"
     assert default_root_name("-") == "stdin"
+
+
+def test_graph_of_two_roots_shows_cross_root_edges(two_roots: Path):
+    res = CliRunner().invoke(main, ["graph", "--estate", str(two_roots / "tf2kro.yaml"), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    cross = sorted((e["from"], e["to"]) for e in doc["edges"] if e["via"] == "cross-root")
+    assert cross == [(f"network: module.vpc.aws_subnet.private[{i}]", "cluster: aws_eks_cluster.this") for i in range(3)]
+    assert {n["address"].split(": ")[0] for n in doc["nodes"]} == {"network", "cluster"}

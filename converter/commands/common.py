@@ -66,15 +66,15 @@ def open_estate(state_path: str | tuple[str, ...] | None, hcl_dir: str | None, v
     """One root (the commands that do not handle several yet: diff, plan, inventory)."""
     specs, _multi = root_specs(state_path, hcl_dir, var_files, region)
     if len(specs) > 1:
-        raise ToolError(f"{len(specs)} roots given: this command reads one root at a time (convert and inspect "
-                        "read several); run it per root")
+        raise ToolError(f"{len(specs)} roots given: this command reads one root at a time (convert, inspect and "
+                        "graph read several); run it per root")
     s = specs[0]
     return load_estate(s.state, s.hcl, s.var_files, region=s.region or region, workspace=s.workspace,
                        root=s.name if _multi else None)
 
 
 def open_roots(state_path: tuple[str, ...], hcl_dir: str | None, var_files: tuple[str, ...], region: str | None):
-    """Every root (convert, inspect), linked: (EstateRoots, multi-root?)."""
+    """Every root (convert, inspect, graph), linked: (EstateRoots, multi-root?)."""
     from converter.estate.roots import load_roots
 
     specs, multi = root_specs(state_path, hcl_dir, var_files, region)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import networkx as nx
+
 from converter.estate.config import RootSpec
 from converter.estate.link import CrossRef, link_roots
-from converter.graph.build import Finding
+from converter.graph.build import EstateGraph, Finding
 from converter.model import ToolError
 from converter.pipeline import Estate, load_estate
 
@@ -67,3 +69,25 @@ def _name_collisions(specs: list[RootSpec], estates: list[Estate]) -> list[Findi
                 out.append(Finding("name-collision", f"{key[0]} {key[1]} is emitted by roots {other} and {spec.name}: "
                                    "apply them to different namespaces", [addr]))
     return out
+
+
+def merged_graph(roots: EstateRoots) -> EstateGraph:
+    """One graph over every root for `tf2kro graph`: addresses become `<root>: <address>`, and each cross-root
+    reference is an edge (via "cross-root") from the referenced object to its user, so a reviewer sees what links
+    the roots."""
+    g = nx.DiGraph()
+    phases: dict[str, str] = {}
+    waves: dict[str, int] = {}
+    findings: list[Finding] = list(roots.findings)
+    order: list[str] = []
+    for spec, est in zip(roots.specs, roots.estates, strict=True):
+        q = f"{spec.name}: ".__add__
+        g.add_nodes_from((q(a), d) for a, d in est.graph.graph.nodes(data=True))
+        g.add_edges_from((q(u), q(v), d) for u, v, d in est.graph.graph.edges(data=True))
+        phases.update({q(a): p for a, p in est.graph.phases.items()})
+        waves.update({q(a): w for a, w in est.graph.waves.items()})
+        findings.extend(Finding(f.kind, f"{spec.name}: {f.message}", [q(a) for a in f.addresses]) for f in est.graph.findings)
+        order.extend(p for p in est.graph.phase_order if p not in order)
+    for ref in roots.cross_refs:
+        g.add_edge(f"{ref.target_root}: {ref.target}", f"{ref.source_root}: {ref.source}", via="cross-root")
+    return EstateGraph(graph=g, phases=phases, waves=waves, value_refs=[], findings=findings, phase_order=order)
