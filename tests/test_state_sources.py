@@ -126,6 +126,7 @@ def test_s3_client_is_read_only(s3):
     ("s3://bucket/k?versionId=", "must be given once, with a value"),
     ("s3://bucket/k?workspace=a/b", "invalid workspace name"),
     ("s3://bucket/k?workspace=a&workspace=b", "must be given once"),
+    ("s3://bucket/k\nerror: injected", "control characters"),
 ])
 def test_s3_url_errors(url, msg):
     with pytest.raises(ToolError, match=msg):
@@ -207,3 +208,14 @@ def test_estate_of_s3_roots_remote_state_picks_its_root(s3, tmp_path):
     roots = json.loads((out / "estate.json").read_text())["roots"]
     assert [r["state"] for r in roots] == [f"s3://{BUCKET}/us/cluster.tfstate", f"s3://{BUCKET}/env:/prod/eu/cluster.tfstate",
                                            f"s3://{BUCKET}/eu/addons.tfstate"]
+
+
+@given(st.text(max_size=80))
+def test_any_s3_url_parses_or_is_one_line_error(tail):
+    """Crafted URLs: either a location (bucket/key as given) or one ToolError line, never another exception."""
+    try:
+        loc = parse_s3_url("s3://" + tail)
+    except ToolError as exc:
+        assert "\n" not in str(exc) and "\r" not in str(exc)
+        return
+    assert "\n" not in loc.url and loc.url.startswith(f"s3://{loc.bucket}/")

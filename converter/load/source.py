@@ -67,7 +67,12 @@ def is_s3(source: str) -> bool:
 def parse_s3_url(source: str, workspace: str | None = None) -> S3Location:
     """`s3://bucket/key[?versionId=…][&workspace=…][&workspace_key_prefix=…]` → S3Location. `workspace` (from a
     `--workspace` option or an estate root) applies when the URL names none; both at once must agree."""
-    parts = urlsplit(source)
+    if any(ord(c) < 32 or ord(c) == 127 for c in source):  # the message must stay one line
+        raise ToolError("the S3 URL contains control characters", source=repr(source)[:200])
+    try:
+        parts = urlsplit(source)
+    except ValueError as exc:  # e.g. an unbalanced `[` (urllib reads it as an IPv6 host)
+        raise ToolError(f"not a valid s3:// URL ({exc})", source=source) from None
     if parts.scheme != "s3" or not parts.netloc:
         raise ToolError("not an s3:// URL (expected s3://bucket/key)", source=source)
     bucket, key = parts.netloc, parts.path.lstrip("/")
