@@ -20,7 +20,8 @@ def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 
 
 def estate_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    fn = click.option("--region", default=None, help="AWS region for the region annotation (default: from ARNs in state).")(fn)
+    fn = click.option("--region", default=None, help="Main AWS region for the region annotation (default: the most common in the state's ARNs; "
+                      "a resource whose own ARN names another region is annotated with that one).")(fn)
     fn = click.option("--var-file", "var_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
                       help="Terraform .tfvars file(s), applied after terraform.tfvars (repeatable).")(fn)
     fn = click.option("--hcl", "hcl_dir", type=click.Path(exists=True, file_okay=False),
