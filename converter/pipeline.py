@@ -57,14 +57,16 @@ def load_estate(
     *,
     region: str | None = None,
     mappings_dir: str | None = None,
+    workspace: str | None = None,
     root: str | None = None,
 ) -> Estate:
-    """`root` names the Terraform root (stack) in every emitted name; default `root_name_for(state_path)`."""
+    """`workspace` selects an S3 state's workspace key (`env:/<ws>/<key>`); `root` names the Terraform root (stack)
+    in every emitted name; default `root_name_for(state_path)`."""
     progress.stage("load")
     from converter.emit.naming import validate_root
 
     root = validate_root(root) if root is not None else root_name_for(state_path)
-    state = load_state(state_path)
+    state = load_state(state_path, workspace=workspace)
     hcl = None
     ignore_changes = None
     if hcl_dir:

@@ -11,11 +11,16 @@ import click
 K8S_VERSION = re.compile(r"^[1-9]\d*\.\d+$")
 
 
-def state_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """`--state`: a file or `-`. A directory is the usual slip (`--state .`): name the file it probably meant."""
-    if value is None or value == "-":
+def state_file(ctx: click.Context, param: click.Parameter, value):
+    """`--state`: a file, `-` or an s3:// URL, optionally `NAME=`-prefixed (repeatable). A directory is the usual
+    slip (`--state .`): name the file it probably meant."""
+    if isinstance(value, tuple):
+        return tuple(state_file(ctx, param, v) for v in value)
+    if value is None or value == "-" or "://" in value:
         return value
-    p = Path(value)
+    from converter.estate.config import _split_named
+
+    p = Path(_split_named(value)[1])
     if p.is_dir():
         hint = f"; did you mean {p / 'terraform.tfstate'}?" if (p / "terraform.tfstate").is_file() else ""
         raise click.BadParameter(f"{value} is a directory: pass the state file (terraform.tfstate){hint}")

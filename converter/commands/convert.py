@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import click
 
 from converter import progress
-from converter.commands.common import PHASES, estate_options, open_estate, root_option
+from converter.commands.common import PHASES, estate_options, open_roots, root_option
 from converter.commands.output import force_option, write_output
 from converter.emit.kro import EmitOptions, emit_phases, plain_objects, region_unknown, report, to_json
 from converter.emit.writer import OutputRun, dump_yaml
+from converter.estate.roots import EstateRoots
 from converter.gcpause import gc_paused
 from converter.model import Status
 from converter.names import click_dns1123_label
@@ -49,10 +51,15 @@ def _root_kustomization(phases: list[str]) -> str:
     }])
 
 
-def convert_output_run(phase: str) -> OutputRun:
+def convert_output_run(phase: str, *, multi: bool = False) -> OutputRun:
     """A `convert --phase P` run owns P's directory; `all` owns every phase directory. The root kustomization.yaml
     is regenerated from the phase directories present after the merge, so phase runs into one --out add up;
-    report.json always describes the whole estate of the latest run."""
+    report.json always describes the whole estate of the latest run. A multi-root run (`<root>/<phase>/…`) owns
+    the whole convert tree: its root kustomization lists the roots."""
+    if multi:
+        return OutputRun(command="convert --estate", scope_of=lambda rel: "convert:estate",
+                         replaces=lambda scope: scope.startswith("convert:"))
+
     def scope_of(rel: str) -> str:
         return f"convert:{rel.split('/', 1)[0]}" if "/" in rel else "convert:index"
 
@@ -66,6 +73,23 @@ def convert_output_run(phase: str) -> OutputRun:
 
     return OutputRun(command="convert" + ("" if phase == "all" else f" --phase {phase}"), scope_of=scope_of,
                      replaces=replaces, index=index, index_scope="convert:index")
+
+
+def render_roots(roots: EstateRoots, opts: EmitOptions) -> dict[str, str]:
+    """Several roots: each root's tree under `<root>/` (the same files as one root), a kustomization over the roots,
+    and `estate.json` (where each state came from, the cross-root references, the estate findings)."""
+    files: dict[str, str] = {}
+    for spec, est in zip(roots.specs, roots.estates, strict=True):
+        ropts = dataclasses.replace(opts, env=spec.env or opts.env)
+        for path, text in render_tree(est, ropts).items():
+            files[f"{spec.name}/{path}"] = text
+    files["kustomization.yaml"] = dump_yaml([{
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": [s.name for s in roots.specs],
+    }])
+    files["estate.json"] = to_json(roots.summary())
+    return files
 
 
 @click.command()
@@ -82,26 +106,35 @@ def convert_output_run(phase: str) -> OutputRun:
 @click.option("--read-only", is_flag=True, help='Add services.k8s.aws/read-only: "true" (the dry-run stage: ACK adopts, writes nothing).')
 def convert(state_path, hcl_dir, var_files, region, out_dir, force, phase, env, namespace, root, read_only):
     """Write kro RGDs + instances (per phase) whose ACK objects adopt the resources in the state."""
-    estate = open_estate(state_path, hcl_dir, var_files, region, root=root)
+    roots, multi = open_roots(state_path, hcl_dir, var_files, region, root=root)
     opts = EmitOptions(env=env, namespace=namespace, read_only=read_only, phases=None if phase == "all" else (phase,),
-                       root=estate.root)
+                       root=roots.estates[0].root)
     progress.stage("render")
-    files = render_tree(estate, opts)
+    files = render_roots(roots, opts) if multi else render_tree(roots.estates[0], opts)
     progress.stage("write", f"{len(files)} files")
-    write_output(out_dir, files, estate.secrets(), run=convert_output_run(phase), force=force,
-                 inputs=(state_path, hcl_dir, *var_files))
+    inputs = tuple(str(s.state) for s in roots.specs) + tuple(str(s.hcl) for s in roots.specs if s.hcl) + tuple(var_files)
+    write_output(out_dir, files, roots.secrets(), run=convert_output_run(phase, multi=multi), force=force,
+                 inputs=inputs)
     progress.finish()
-    c = estate.result.counts()
-    click.echo(f"wrote {len(files)} files to {out_dir}: {c['mapped']} mapped, {c['folded']} folded, {c['unsupported']} unsupported")
-    if region_unknown(estate.result):
-        click.echo("note: region not determined from state (no regional ARN): the ACK objects carry no region "
-                   "annotation; pass --region (details in report.json)", err=True)
-    kinds: dict[str, int] = {}
-    for f in estate.graph.findings:
-        kinds[f.kind] = kinds.get(f.kind, 0) + 1
-    if kinds:
-        summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-        click.echo(f"note: graph findings: {summary} (details in report.json)", err=True)
+    for spec, estate in zip(roots.specs, roots.estates, strict=True):
+        who = f"{spec.name}: " if multi else ""
+        c = estate.result.counts()
+        click.echo(f"{who}{c['mapped']} mapped, {c['folded']} folded, {c['unsupported']} unsupported" if multi else
+                   f"wrote {len(files)} files to {out_dir}: {c['mapped']} mapped, {c['folded']} folded, {c['unsupported']} unsupported")
+        if region_unknown(estate.result):
+            click.echo(f"note: {who}region not determined from state (no regional ARN): the ACK objects carry no region "
+                       "annotation; pass --region (details in report.json)", err=True)
+        kinds: dict[str, int] = {}
+        for f in estate.graph.findings:
+            kinds[f.kind] = kinds.get(f.kind, 0) + 1
+        if kinds:
+            summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+            click.echo(f"note: {who}graph findings: {summary} (details in report.json)", err=True)
+    if multi:
+        click.echo(f"wrote {len(files)} files to {out_dir}: {len(roots.specs)} roots, "
+                   f"{len(roots.cross_refs)} cross-root references")
+        for f in roots.findings:
+            click.echo(f"note: {f.kind}: {f.message}", err=True)
 
 
 def tsv(columns: list[str], rows: list[list[str]]) -> str:
@@ -118,11 +151,31 @@ def tsv(columns: list[str], rows: list[list[str]]) -> str:
               help="table (fits the terminal), tsv (header + one resource per line, for grep/awk/cut) or json.")
 def inspect(state_path, hcl_dir, var_files, region, fmt):
     """Every managed resource with its phase and status (mapped / folded / unsupported) and the coverage figure."""
-    estate = open_estate(state_path, hcl_dir, var_files, region)
-    rep = report(estate.result, estate.graph)
+    roots, multi = open_roots(state_path, hcl_dir, var_files, region)
+    if multi:
+        if fmt == "json":
+            doc = roots.summary() | {"reports": {s.name: report(e.result, e.graph) for s, e in zip(roots.specs, roots.estates, strict=True)}}
+            click.echo(json.dumps(doc, indent=2))
+            return
+        for spec, estate in zip(roots.specs, roots.estates, strict=True):
+            click.echo(f"== root {spec.name} ({estate.state.path})")
+            _inspect_rows(report(estate.result, estate.graph), fmt)
+        click.echo(f"\n{len(roots.cross_refs)} cross-root references")
+        for ref in roots.cross_refs:
+            d = ref.as_dict()
+            click.echo(f"  {d['from']} {d['path']} → {d['to']} ({d['via']})")
+        for f in roots.findings:
+            click.echo(f"note: {f.kind}: {f.message}", err=True)
+        return
+    rep = report(roots.estates[0].result, roots.estates[0].graph)
     if fmt == "json":
         click.echo(json.dumps(rep, indent=2))
         return
+    _inspect_rows(rep, fmt)
+
+
+def _inspect_rows(rep: dict, fmt: str) -> None:
+    """One root's resources as a table that fits the terminal, or as tsv."""
     columns = ["address", "type", "phase", "wave", "status", "ACK kind / fold parent / reason"]
     rows = []
     for row in rep["resources"]:

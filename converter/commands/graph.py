@@ -6,7 +6,8 @@ import json
 
 import click
 
-from converter.commands.common import PHASES, estate_options, open_estate
+from converter.commands.common import PHASES, estate_options, open_roots
+from converter.estate.roots import merged_graph
 from converter.graph.build import to_dot, to_json, to_mermaid
 
 
@@ -16,10 +17,11 @@ from converter.graph.build import to_dot, to_json, to_mermaid
 @click.option("--phase", type=click.Choice(PHASES), default=None)
 def graph(state_path, hcl_dir, var_files, region, fmt, phase):
     """Print the resource dependency graph (edges point from a dependency to its dependent)."""
-    estate = open_estate(state_path, hcl_dir, var_files, region)
+    roots, multi = open_roots(state_path, hcl_dir, var_files, region)
+    eg = merged_graph(roots) if multi else roots.estates[0].graph
     if fmt == "mermaid":
-        click.echo(to_mermaid(estate.graph, phase), nl=False)
+        click.echo(to_mermaid(eg, phase), nl=False)
     elif fmt == "dot":
-        click.echo(to_dot(estate.graph), nl=False)
+        click.echo(to_dot(eg), nl=False)
     else:
-        click.echo(json.dumps(to_json(estate.graph), indent=2))
+        click.echo(json.dumps(to_json(eg), indent=2))

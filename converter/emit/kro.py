@@ -160,6 +160,8 @@ def emit_phases(result: MapResult, eg: EstateGraph, opts: EmitOptions, hcl: Any 
     for addr in sorted(result.objects, key=lambda a: (eg.phase_order.index(eg.phases[a]) if eg.phases[a] in eg.phase_order else 99,
                                                       eg.waves.get(a, 0), a)):
         global_ids[addr] = kro_id(result.objects[addr].conversion.object_name or addr, used)
+    for key, xo in sorted(eg.external_objects.items()):  # another root's objects (multi-root estates)
+        global_ids[key] = kro_id(f"{xo.root}-{xo.name}", used)
 
     refs_by_source: dict[str, list] = {}
     for ref in eg.value_refs:
@@ -245,7 +247,7 @@ def _emit_part(result: MapResult, eg: EstateGraph, opts: EmitOptions, hcl: Any, 
                     continue
                 cel_edges.add_edge(ref.target, addr)
                 _set_path(body["spec"], ref.path, f"${{{global_ids[ref.target]}.{ref.ack_path}}}")
-            elif there is not None and there < here:
+            elif ref.target in eg.external_objects or (there is not None and there < here):
                 external.setdefault(ref.target, global_ids[ref.target])
                 _set_path(body["spec"], ref.path, f"${{{global_ids[ref.target]}.{ref.ack_path}}}")
             else:
@@ -254,6 +256,12 @@ def _emit_part(result: MapResult, eg: EstateGraph, opts: EmitOptions, hcl: Any, 
         resources.append({"id": rid, "template": body, "readyWhen": ready_when(rid)})
     ext_entries = []
     for taddr, tid in sorted(external.items(), key=lambda kv: kv[1]):
+        xo = eg.external_objects.get(taddr)
+        if xo is not None:  # another root's object: named by that root's naming, in its namespace
+            meta = {"name": Naming(naming.env, xo.root).object_name(xo.name)}
+            meta |= {"namespace": xo.namespace} if xo.namespace else {}
+            ext_entries.append({"id": tid, "externalRef": {"apiVersion": xo.api_version, "kind": xo.kind, "metadata": meta}})
+            continue
         tmo = result.objects[taddr]
         ext_entries.append(
             {

@@ -33,6 +33,18 @@ class ValueRef:
     ack_path: str  # e.g. status.vpcID on the target
 
 
+@dataclass(frozen=True)
+class ExternalObject:
+    """An ACK object another root of the estate emits: a reference to it becomes a kro `externalRef`."""
+
+    root: str
+    address: str
+    api_version: str
+    kind: str
+    name: str  # metadata.name
+    namespace: str | None = None
+
+
 @dataclass
 class Finding:
     kind: str  # cycle | back-edge
@@ -48,6 +60,8 @@ class EstateGraph:
     value_refs: list[ValueRef]
     findings: list[Finding]
     phase_order: list[str]
+    # value_refs targets that are objects of another root (key: "<root>//<address>"); see converter.estate.link
+    external_objects: dict[str, ExternalObject] = field(default_factory=dict)
 
     def phase_members(self, phase: str) -> list[str]:
         return sorted(a for a, p in self.phases.items() if p == phase)

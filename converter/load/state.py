@@ -11,7 +11,6 @@ import gc
 import json
 import math
 import re
-import sys
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,18 +27,13 @@ _MODULE_STEP = re.compile(r'module\.([A-Za-z_][A-Za-z0-9_-]*)(\[(?:[0-9]+|"(?:[^
 MODES = ("managed", "data")
 
 
-def load_state(source: str | Path | IO[str]) -> StateFile:
-    """Read a state file; `-` reads standard input so `terraform state pull | tf2kro ...` works."""
-    if isinstance(source, (str, Path)) and str(source) == "-":
-        name, text = "<stdin>", sys.stdin.read()
-    elif isinstance(source, (str, Path)):
-        name = str(source)
-        try:
-            text = Path(source).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ToolError("state file not found", source=name) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ToolError(f"cannot read state file: {exc}", source=name) from None
+def load_state(source: str | Path | IO[str], *, workspace: str | None = None, region: str | None = None) -> StateFile:
+    """Read a state: a path, `-` for standard input (so `terraform state pull | tf2kro ...` works), or an
+    `s3://bucket/key[?versionId=…]` URL (see converter.load.source)."""
+    if isinstance(source, (str, Path)):
+        from converter.load.source import read_source
+
+        name, text = read_source(source, workspace=workspace, region=region)
     else:
         name, text = getattr(source, "name", "<stream>"), source.read()
     return parse_state(text, name)

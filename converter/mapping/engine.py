@@ -100,6 +100,23 @@ def detect_region_account(state: StateFile) -> tuple[str | None, str | None]:
     return region, account
 
 
+_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d$")
+
+
+def instance_region(inst: ResourceInstance) -> str | None:
+    """The region a resource lives in, from its own ARN (or the `region` attribute the provider records for S3 buckets
+    and, from provider 6, every resource); None for global resources (IAM ARNs carry no region)."""
+    arn = inst.attributes.get("arn")
+    if isinstance(arn, str):
+        m = _ARN.match(arn)
+        if m:
+            return m.group(1)
+    region = inst.attributes.get("region")
+    if isinstance(region, str) and _REGION.match(region):
+        return region
+    return None
+
+
 _DNS = re.compile(r"[^a-z0-9]+")
 
 
@@ -258,8 +275,17 @@ class Mapper:
             DELETION_POLICY: "retain",
             TF_ADDRESS: inst.address,
         }
-        if self.region:
-            annotations[REGION] = self.region
+        own = instance_region(inst)
+        if own and self.region and own != self.region:
+            # ACK reads the object in the annotated region: the state's main region would adopt a missing resource
+            # (or, worse, a same-named one in the main region)
+            annotations[REGION] = own
+            other_region = f"in {own}, not the state's main region {self.region}: annotated {REGION}={own} (from its ARN)"
+        elif self.region or own:
+            annotations[REGION] = self.region or own  # type: ignore[assignment]
+            other_region = None
+        else:
+            other_region = None
         for key, fs in tm.annotations.items():
             v = self.render_field(fs, inst.attributes, ctx, (), omissions, "annotations.")
             if v is not MISSING and v is not None:
@@ -272,7 +298,9 @@ class Mapper:
             kind=tm.kind_ref,
             adoption_fields=adoption,
             omissions=omissions,
-            reason="tainted in Terraform (it would be replaced at the next apply): verify before adopting" if inst.tainted else None,
+            reason="; ".join(n for n in (
+                "tainted in Terraform (it would be replaced at the next apply): verify before adopting" if inst.tainted else None,
+                other_region) if n) or None,
         )
         return MappedObject(inst=inst, mapping=tm, conversion=conv, spec=spec, annotations=annotations, field_sources=field_sources)
 
