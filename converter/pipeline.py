@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,8 @@ from converter.graph.build import EstateGraph, build_graph
 from converter.load.state import load_state
 from converter.mapping.engine import MapResult, map_state
 from converter.mapping.spec import MappingSet, load_mappings
-from converter.model import StateFile
+from converter.model import ResourceInstance, StateFile
+from converter.ownership import analyze_ownership
 from converter.secrets import sensitive_values
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -25,6 +27,7 @@ class Estate:
     mappings: MappingSet
     result: MapResult
     graph: EstateGraph
+    ownership: Any = None  # converter.ownership.OwnershipReport: who else writes the fields ACK syncs as a whole
 
     def secrets(self) -> list[str]:
         """Every sensitive string in the state: none of them may reach an output file or a log line."""
@@ -54,7 +57,12 @@ def load_estate(
     *,
     region: str | None = None,
     mappings_dir: str | None = None,
+    other_instances: Sequence[ResourceInstance] = (),
+    live: Any = None,
 ) -> Estate:
+    """`other_instances`: the estate's other roots (their `aws_ec2_tag`/rule writers fold into this root's objects);
+    `live`: a capture (`converter.diff.live.LiveRead`) — values in AWS no state holds are not rendered, and fields
+    whose exact bytes only AWS knows (inline policies) are rendered from it."""
     state = load_state(state_path)
     hcl = None
     ignore_changes = None
@@ -65,5 +73,6 @@ def load_estate(
         ignore_changes = {r.address: list(r.ignore_changes) for r in hcl.resources() if r.mode == "managed"}
     mappings = load_mappings(mappings_dir)
     result = map_state(state, mappings, region=region, ignore_changes=ignore_changes)
+    ownership = analyze_ownership(state, result, mappings, other_instances=other_instances, live=live)
     graph = build_graph(state, result, mappings, hcl)
-    return Estate(state=state, hcl=hcl, mappings=mappings, result=result, graph=graph)
+    return Estate(state=state, hcl=hcl, mappings=mappings, result=result, graph=graph, ownership=ownership)

@@ -23,10 +23,11 @@ def estate_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def open_estate(state_path: str | None, hcl_dir: str | None, var_files: tuple[str, ...], region: str | None) -> Estate:
+def open_estate(state_path: str | None, hcl_dir: str | None, var_files: tuple[str, ...], region: str | None,
+                live: Any = None) -> Estate:
     if state_path is None:
         state_path = str(SAMPLE_DIR / "terraform.tfstate")
         if hcl_dir is None and (SAMPLE_DIR / "main.tf").exists():
             hcl_dir = str(SAMPLE_DIR)
         click.echo(f"(no --state given: using the sample estate {state_path})", err=True)
-    return load_estate(state_path, hcl_dir, var_files, region=region)
+    return load_estate(state_path, hcl_dir, var_files, region=region, live=live)
