@@ -22,7 +22,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +137,14 @@ class Entry:
     # policies, routes). Terraform does not refresh the parent after creating the children in the same apply,
     # so when children are folded in, the merged rendered field is the state's view of the live value.
     when_folded: str | None = None
+    # the controller code whose delta this comparison follows (e.g. "iam-controller pkg/resource/role/delta.go:
+    # MapStringStringPEqual (byte-exact)"); the comparison above must be the same one
+    ack: str | None = None
+    # spec entries whose ACK comparison is stricter than Terraform's (byte-exact vs semantic JSON): the comparison
+    # drift uses when a folded state attribute is compared through this entry (Terraform's view of "changed")
+    terraform_compare: tuple[str, ...] | None = None
+    # a normaliser turning the live value into the ACK field, when only AWS knows the exact value (`convert --live`)
+    render_from_live: str | None = None
 
     @classmethod
     def parse(cls, raw: Any, where: str) -> Entry:
@@ -153,10 +161,15 @@ class Entry:
                     raise ToolError(f"unknown normaliser {n!r} (known: {', '.join(sorted(NORMALISERS))})", source=where)
             return v
 
+        render = raw.get("render_from_live")
+        if render is not None and render not in NORMALISERS:
+            raise ToolError(f"unknown normaliser {render!r} in render_from_live", source=where)
         return cls(source=raw.get("from"), normalize=names("normalize"), expect=names("expect"),
                    compare=names("compare"), default=raw.get("default", MISSING), ordered=bool(raw.get("ordered")),
                    unverified=raw.get("unverified"), unless_annotation=dict(raw.get("unless_annotation") or {}),
-                   absent=str(raw.get("absent", "compare")), when_folded=raw.get("when_folded"))
+                   absent=str(raw.get("absent", "compare")), when_folded=raw.get("when_folded"), ack=raw.get("ack"),
+                   terraform_compare=names("terraform_compare") if "terraform_compare" in raw else None,
+                   render_from_live=render)
 
     def joins(self) -> set[str]:
         return set(re.findall(r"_join\.([A-Za-z0-9_]+)", self.source or ""))
@@ -271,7 +284,8 @@ def compare_resource(mo: Any, live: LiveRead, *, account_id: str | None) -> Reso
             add(UNVERIFIED, label, value, None, "AWS did not return this field (it always should: emulator or API version?)")
             continue
         for p, e, lv, what in diff_values(value, live_value, entry, ctx, label):
-            add(ADOPTION, p, e, lv, f"{what}: ACK would write this to AWS after adoption")
+            how = f" ({entry.ack})" if entry.ack and entry.terraform_compare is not None else ""
+            add(ADOPTION, p, e, lv, f"{what}: ACK would write this to AWS after adoption{how}")
 
     # 2. Terraform state vs live
     for attr, entry in _entries(d, "state", where).items():
@@ -282,6 +296,8 @@ def compare_resource(mo: Any, live: LiveRead, *, account_id: str | None) -> Reso
             merged = lookup(rendered, entry.when_folded)
             sv = None if merged is MISSING else merged
             entry = spec_entries[entry.when_folded]
+            if entry.terraform_compare is not None:  # drift is Terraform's notion of equal, not the controller's
+                entry = replace(entry, compare=entry.terraform_compare)
         if is_sensitive_path(inst, tuple(attr.split("."))):
             continue
         if any(j in tr.join_errors for j in entry.joins()) or not entry.joins() <= set(item.get("_join") or {}):

@@ -383,4 +383,7 @@ def analyze_ownership(state: StateFile, result: MapResult, mappings: MappingSet,
     a.fold_other_roots()
     a.account_foreign_writers()
     a.apply_live()
+    from converter.ownership.exact import render_exact_fields
+
+    render_exact_fields(result, a.report, live)
     return a.report
