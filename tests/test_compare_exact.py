@@ -101,3 +101,20 @@ def test_capture_with_different_content_is_not_rendered_over_state(moto: MotoSer
     assert CliRunner().invoke(main, ["convert", "--state", str(st), "--live", str(cap), "--out", str(out)]).exit_code == 0
     docs = [d for f in out.rglob("review/ack-objects.yaml") for d in yaml.safe_load_all(f.read_text()) if d]
     assert next(d for d in docs if d["kind"] == "Role")["spec"]["inlinePolicies"] == {"read": NORMALISED}
+
+
+def test_every_atomically_synced_field_records_the_controller_comparison():
+    """mappings/_ownership.yaml lists the fields ACK syncs as a whole; each one's describe entry names the controller
+    code its comparison follows (`ack:`), so a reviewer can check the two agree."""
+    from converter.mapping.spec import load_mappings
+    from converter.ownership import load_rules
+
+    mappings, rules = load_mappings(), load_rules()
+    missing = []
+    for tf_type, fields in rules.atomic_fields.items():
+        spec = ((mappings.get(tf_type).describe or {}).get("spec") or {})
+        for fld in fields:
+            entry = spec.get(fld)
+            if entry is not None and not (isinstance(entry, dict) and "-controller pkg/" in str(entry.get("ack"))):
+                missing.append(f"{tf_type}.{fld}")
+    assert missing == []
