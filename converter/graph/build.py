@@ -86,8 +86,9 @@ def _identity_attrs(mo: Any) -> set[str]:
     """The state attributes that ARE this object's identity (id, arn, the adoption-field sources), as opposed to
     attributes holding another object's identifier (an ALB's vpc_id)."""
     out = set(_IDENTITY_ATTRS)
-    for fs in mo.mapping.adopt.values():
-        out.update(s for s in fs.sources if not s.startswith("@"))
+    if len(mo.mapping.adopt) == 1:  # a composite key (an addon's clusterName + name) names its parent too
+        for fs in mo.mapping.adopt.values():
+            out.update(s for s in fs.sources if not s.startswith("@"))
     return out
 
 
