@@ -166,3 +166,33 @@ def test_plain_security_group_stays_adopted_with_folded_rules(tmp_path):
     assert estate.result.conversions["aws_security_group.sg"].status is Status.MAPPED
     assert not estate.ownership.for_address("aws_security_group.sg")
     assert analyze_ownership(estate.state, estate.result, estate.mappings).decisions == []
+
+
+def test_rules_known_only_from_folded_resources_are_flagged_and_live_only_rules_omitted(tmp_path):
+    rule = {"id": "sgrule-1", "security_group_id": "sg-0123456789abcdef0", "type": "ingress", "from_port": 443,
+            "to_port": 443, "protocol": "tcp", "cidr_blocks": ["10.0.0.0/16"], "ipv6_cidr_blocks": [], "prefix_list_ids": [],
+            "self": False, "source_security_group_id": None, "description": "https"}
+    path = _write(tmp_path, "s.tfstate", sf.state(sf.resource("aws_security_group", "sg", sf.security_group()),
+                                                  sf.resource("aws_security_group_rule", "https", rule)))
+    estate = load_estate(path)
+    dec = [d for d in estate.ownership.for_address("aws_security_group.sg") if d.field == "ingressRules"]
+    assert dec and dec[0].decision == "fold" and "folded set is all that is known" in dec[0].reason
+    assert estate.result.objects["aws_security_group.sg"].conversion.body["spec"]["ingressRules"]
+    # a capture shows a rule nobody in the estate wrote (the LB controller, a console edit): not rendered
+    perm = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/16", "Description": "https"}],
+            "Ipv6Ranges": [], "PrefixListIds": [], "UserIdGroupPairs": []}
+    extra = {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "IpRanges": [{"CidrIp": "10.1.0.0/16"}],
+             "Ipv6Ranges": [], "PrefixListIds": [], "UserIdGroupPairs": []}
+    item = {"GroupId": "sg-0123456789abcdef0", "GroupName": "nodes", "VpcId": "vpc-0a1b2c3d4e5f60718", "OwnerId": "111122223333",
+            "IpPermissions": [perm, extra], "IpPermissionsEgress": [], "Tags": [{"Key": k, "Value": v} for k, v in sf.TAGS.items()]}
+    from converter.diff.live import LiveRead
+
+    live = LiveRead.load(_capture(tmp_path, "aws_security_group", {"sg-0123456789abcdef0": item}))
+    estate = load_estate(path, live=live)
+    spec = estate.result.objects["aws_security_group.sg"].conversion.body["spec"]
+    assert "ingressRules" not in spec and spec["tags"]
+    assert any(d.rule == "live_only.ingressRules" and d.decision == "omit" for d in estate.ownership.decisions)
+    # the same capture without the extra rule: rendered as before
+    item["IpPermissions"] = [perm]
+    estate = load_estate(path, live=LiveRead.load(_capture(tmp_path, "aws_security_group", {"sg-0123456789abcdef0": item})))
+    assert "ingressRules" in estate.result.objects["aws_security_group.sg"].conversion.body["spec"]

@@ -240,11 +240,24 @@ class OwnershipAnalysis:
             for fld in fields:
                 if lookup(mo.spec, fld) is MISSING:
                     continue
+                reason = f"also written by {addr} (same state): folded, it leaves Terraform with the object"
+                if self._own_attribute_empty(mo, fld):
+                    reason += ("; the object's own state lists none of this field's values (not refreshed after the "
+                               "folded resources were created), so the folded set is all that is known: values "
+                               "added outside Terraform would be removed — check with `tf2kro diff` or convert --live")
                 self.report.decisions.append(Decision(
                     address=mo.inst.address, tf_type=mo.inst.type, field=fld, decision="fold",
                     writers=[Writer(kind="terraform", name=conv.type, address=addr)],
-                    reason=f"also written by {addr} (same state): folded, it leaves Terraform with the object",
-                    rule=f"writers.{conv.type}", controller=self._controller(mo, fld)))
+                    reason=reason, rule=f"writers.{conv.type}", controller=self._controller(mo, fld)))
+
+    @staticmethod
+    def _own_attribute_empty(mo: Any, fld: str) -> bool:
+        """The state attribute the field is rendered from (e.g. aws_security_group.ingress) is present but empty."""
+        for fs in mo.mapping.spec:
+            if fs.target == fld and fs.sources:
+                v = resolve(mo.inst.attributes, fs.sources[0])
+                return v is not MISSING and not v
+        return False
 
     def fold_other_roots(self) -> None:
         """Writer resources of other roots whose target is an object of this one fold into it, as they would if they
