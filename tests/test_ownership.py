@@ -196,3 +196,14 @@ def test_rules_known_only_from_folded_resources_are_flagged_and_live_only_rules_
     item["IpPermissions"] = [perm]
     estate = load_estate(path, live=LiveRead.load(_capture(tmp_path, "aws_security_group", {"sg-0123456789abcdef0": item})))
     assert "ingressRules" in estate.result.objects["aws_security_group.sg"].conversion.body["spec"]
+
+
+def test_ec2_tag_in_the_same_state_keeps_one_entry_per_key(tmp_path):
+    sub = sf.subnet(0, tags_all={**sf.TAGS, "kubernetes.io/role/elb": "1"})
+    tag = {"id": "subnet-00aaaaaaaaaaaaaa,kubernetes.io/role/elb", "resource_id": "subnet-00aaaaaaaaaaaaaa",
+           "key": "kubernetes.io/role/elb", "value": "1"}
+    path = _write(tmp_path, "s.tfstate", sf.state(sf.resource("aws_subnet", "a", sub), sf.resource("aws_ec2_tag", "elb", tag)))
+    estate = load_estate(path)
+    tags = estate.result.objects["aws_subnet.a"].conversion.body["spec"]["tags"]
+    assert [t["key"] for t in tags] == sorted({*sf.TAGS, "kubernetes.io/role/elb"})
+    assert estate.result.conversions["aws_ec2_tag.elb"].status is Status.FOLDED

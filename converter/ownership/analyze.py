@@ -231,12 +231,15 @@ class OwnershipAnalysis:
 
     # ------------------------------------------------------------------------------------------ Terraform writers
     def record_local_folds(self) -> None:
+        tagged: dict[str, Any] = {}
         for addr in sorted(self.result.conversions):
             conv = self.result.conversions[addr]
             fields = self.rules.writers.get(conv.type)
             if fields is None or conv.status is not Status.FOLDED or conv.fold_parent not in self.result.objects:
                 continue
             mo = self.result.objects[conv.fold_parent]
+            if mo.mapping.tags is not None and mo.mapping.tags.field in fields:
+                tagged[mo.inst.address] = mo
             for fld in fields:
                 if lookup(mo.spec, fld) is MISSING:
                     continue
@@ -249,6 +252,13 @@ class OwnershipAnalysis:
                     address=mo.inst.address, tf_type=mo.inst.type, field=fld, decision="fold",
                     writers=[Writer(kind="terraform", name=conv.type, address=addr)],
                     reason=reason, rule=f"writers.{conv.type}", controller=self._controller(mo, fld)))
+        for mo in tagged.values():  # a folded aws_ec2_tag can repeat a key the object's own tags_all already has
+            clashes = _dedupe_tags(mo)
+            if clashes:
+                mo.conversion.omissions.append(Omission(
+                    "spec.tags", f"keys {', '.join(sorted(clashes))} are set by the object and by aws_ec2_tag with "
+                                 "different values: the aws_ec2_tag value is rendered"))
+            _rebody(mo)
 
     @staticmethod
     def _own_attribute_empty(mo: Any, fld: str) -> bool:
