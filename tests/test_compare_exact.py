@@ -118,3 +118,26 @@ def test_every_atomically_synced_field_records_the_controller_comparison():
             if entry is not None and not (isinstance(entry, dict) and "-controller pkg/" in str(entry.get("ack"))):
                 missing.append(f"{tf_type}.{fld}")
     assert missing == []
+
+
+@pytest.mark.moto
+def test_not_adopted_group_is_not_reported_unmanaged(moto: MotoServer, tmp_path: Path):
+    """A group left in Terraform because the load-balancer controller co-manages it is managed — by Terraform."""
+    ec2 = moto.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]
+    sg = ec2.create_security_group(GroupName="nodes", Description="nodes", VpcId=vpc["VpcId"],
+                                   TagSpecifications=[{"ResourceType": "security-group",
+                                                       "Tags": [{"Key": "kubernetes.io/cluster/prod", "Value": "owned"}]}])
+    st = tmp_path / "terraform.tfstate"
+    st.write_text(state(
+        resource("aws_vpc", "this", {"id": vpc["VpcId"], "arn": f"arn:aws:ec2:{REGION}:123456789012:vpc/{vpc['VpcId']}",
+                                     "cidr_block": "10.9.0.0/16", "tags": {}, "tags_all": {}}),
+        resource("aws_security_group", "nodes", {
+            "id": sg["GroupId"], "arn": f"arn:aws:ec2:{REGION}:123456789012:security-group/{sg['GroupId']}", "name": "nodes",
+            "description": "nodes", "vpc_id": vpc["VpcId"], "ingress": [], "egress": [], "revoke_rules_on_delete": False,
+            "tags": {"kubernetes.io/cluster/prod": "owned"}, "tags_all": {"kubernetes.io/cluster/prod": "owned"}})))
+    res = CliRunner().invoke(main, ["diff", "--state", str(st), "--region", REGION, "--endpoint-url", moto.url, "--format", "json"])
+    assert res.exit_code in (0, 1), res.output
+    doc = json.loads(res.stdout)
+    assert sg["GroupId"] not in {r["live_id"] for r in doc["resources"] if r["status"] == "unmanaged"}
+    assert "aws_security_group.nodes" not in {r["address"] for r in doc["resources"]}

@@ -437,7 +437,11 @@ def diff_estate(estate: Any, live: LiveRead, *, phase: str | None = None, source
         resources.append(compare_resource(mo, live, account_id=estate.result.account_id))
     if getattr(estate, "hcl", None) is not None:
         add_pending(estate, resources, phase=phase)
-    resources.extend(r for r in unmanaged_resources(live, estate.mappings) if not phase or r.phase == phase)
+    # an instance the state manages but tf2kro does not adopt (status not-adopted: co-managed, converter.ownership)
+    # is still Terraform's: never "unmanaged"
+    kept = _state_ids_not_adopted(estate)
+    resources.extend(r for r in unmanaged_resources(live, estate.mappings)
+                     if (not phase or r.phase == phase) and (r.tf_type, r.live_id) not in kept)
     types = {t: {"status": tr.status, "reason": tr.reason, "calls": tr.calls, "unmanaged_scan": tr.unmanaged_scan,
                  "join_errors": tr.join_errors} for t, tr in sorted(live.types.items())}
     report = DiffReport(resources=resources, types=types, api_calls=dict(live.api_calls), http_attempts=live.http_attempts,
@@ -445,6 +449,22 @@ def diff_estate(estate: Any, live: LiveRead, *, phase: str | None = None, source
     if ignore:
         apply_ignore(report, ignore)
     return report
+
+
+def _state_ids_not_adopted(estate: Any) -> set[tuple[str, str]]:
+    from converter.model import Status
+
+    out: set[tuple[str, str]] = set()
+    conv = estate.result.conversions
+    for inst in estate.state.managed:
+        c = conv.get(inst.address)
+        tm = estate.mappings.get(inst.type)
+        if c is None or c.status is not Status.NOT_ADOPTED or tm is None or not (tm.describe or {}).get("operation"):
+            continue
+        sid = state_id(tm.describe, inst.attributes)
+        if sid is not None:
+            out.add((inst.type, sid))
+    return out
 
 
 def check_describe_blocks(mappings: Any) -> list[str]:
