@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from converter.cli import main
 from converter.load.state import load_state
@@ -207,3 +209,26 @@ def test_ec2_tag_in_the_same_state_keeps_one_entry_per_key(tmp_path):
     tags = estate.result.objects["aws_subnet.a"].conversion.body["spec"]["tags"]
     assert [t["key"] for t in tags] == sorted({*sf.TAGS, "kubernetes.io/role/elb"})
     assert estate.result.conversions["aws_ec2_tag.elb"].status is Status.FOLDED
+
+
+_KEYS = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=20)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(own=st.dictionaries(_KEYS, st.text(max_size=10), max_size=4), extra=st.dictionaries(_KEYS, st.text(max_size=10), max_size=4))
+def test_live_tags_property_rendered_set_never_drops_a_live_key(tmp_path, own, extra):
+    """Whatever the keys: after the analysis the rendered tags either hold every live key (bar aws:*) or are not
+    rendered at all — ACK is never given a set that would delete a live key."""
+    from converter.diff.live import LiveRead
+
+    path = _write(tmp_path, "p.tfstate", sf.state(sf.resource("aws_subnet", "a", sf.subnet(0, tags_all=own))))
+    live_tags = {**own, **extra}
+    item = {"SubnetId": "subnet-00aaaaaaaaaaaaaa", "Tags": [{"Key": k, "Value": v} for k, v in live_tags.items()]}
+    estate = load_estate(path, live=LiveRead.load(_capture(tmp_path, "aws_subnet", {"subnet-00aaaaaaaaaaaaaa": item})))
+    spec = estate.result.objects["aws_subnet.a"].conversion.body.get("spec", {})
+    if "tags" in spec:
+        rendered = {t["key"] for t in spec["tags"]}
+        assert {k for k in live_tags if not k.startswith("aws:")} <= rendered
+    else:
+        new = {k for k in extra if k not in own and not k.startswith("aws:")}
+        assert new or not {k for k in own if not k.startswith("aws:")}
