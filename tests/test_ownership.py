@@ -232,3 +232,16 @@ def test_live_tags_property_rendered_set_never_drops_a_live_key(tmp_path, own, e
     else:
         new = {k for k in extra if k not in own and not k.startswith("aws:")}
         assert new or not {k for k in own if not k.startswith("aws:")}
+
+
+def test_ec2_tag_on_the_eks_cluster_security_group_names_eks_as_owner(tmp_path):
+    cluster = {"id": "prod", "name": "prod", "arn": "arn:aws:eks:eu-west-1:111122223333:cluster/prod", "version": "1.30",
+               "role_arn": "arn:aws:iam::111122223333:role/eks", "tags_all": sf.TAGS,
+               "vpc_config": [{"cluster_security_group_id": "sg-0eks0000000000000", "subnet_ids": [], "security_group_ids": [],
+                               "endpoint_private_access": True, "endpoint_public_access": False, "public_access_cidrs": []}]}
+    tag = {"id": "sg-0eks0000000000000,Team", "resource_id": "sg-0eks0000000000000", "key": "Team", "value": "platform"}
+    path = _write(tmp_path, "s.tfstate", sf.state(sf.resource("aws_eks_cluster", "this", cluster),
+                                                  sf.resource("aws_ec2_tag", "cluster_primary_security_group", tag)))
+    conv = load_estate(path).result.conversions["aws_ec2_tag.cluster_primary_security_group"]
+    assert conv.status is Status.UNSUPPORTED
+    assert "Amazon EKS" in conv.reason and "aws_eks_cluster.this.vpc_config.0.cluster_security_group_id" in conv.reason

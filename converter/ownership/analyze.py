@@ -319,7 +319,10 @@ class OwnershipAnalysis:
             _rebody(mo)
 
     def account_foreign_writers(self) -> None:
-        """A writer in THIS state whose target is in another given root: say where it folds (never silently left)."""
+        """A writer in THIS state whose target is in another given root: say where it folds (never silently left).
+        One whose target is owned by an AWS service (a `referenced_by` marker: the EKS cluster security group that
+        `aws_ec2_tag.cluster_primary_security_group` tags) says so and stays in Terraform."""
+        self._writers_on_service_objects()
         if not self.others:
             return
         by_value: dict[str, str] = {}
@@ -342,6 +345,28 @@ class OwnershipAnalysis:
                         conv.reason = (f"writes {', '.join(self.rules.writers[conv.type])} of {target} in another root: "
                                        "it folds into that object when that root is converted with this one, and leaves "
                                        "Terraform with it")
+                        break
+
+    def _writers_on_service_objects(self) -> None:
+        refs = _References(list(self.state.managed) + self.others)
+        insts = {i.address: i for i in self.state.managed}
+        for addr, conv in sorted(self.result.conversions.items()):
+            tm = self.mappings.get(conv.type)
+            inst = insts.get(addr)
+            if conv.status is not Status.UNSUPPORTED or conv.type not in self.rules.writers or tm is None or not tm.is_fold \
+                    or inst is None:
+                continue
+            targets = {str(resolve(inst.attributes, c)) for rule in tm.folds for c in rule.match}
+            for m in self.rules.markers:
+                rb = m.when.get("referenced_by")
+                if not rb:
+                    continue
+                for path in rb["paths"]:
+                    holder = next((refs.holders(rb["type"], path)[t] for t in sorted(targets)
+                                   if t in refs.holders(rb["type"], path)), None)
+                    if holder:
+                        conv.reason = (f"writes {', '.join(self.rules.writers[conv.type])} of an object {m.writer_name} "
+                                       f"owns ({holder}.{path}; {m.why}): it stays in Terraform")
                         break
 
     # ------------------------------------------------------------------------------------------ live values
