@@ -331,11 +331,12 @@ class OwnershipAnalysis:
                 v = inst.attributes.get(k)
                 if isinstance(v, str) and v:
                     by_value.setdefault(v, inst.address)
+        insts = {i.address: i for i in self.state.managed}
         for addr, conv in self.result.conversions.items():
             tm = self.mappings.get(conv.type)
             if conv.status is not Status.UNSUPPORTED or conv.type not in self.rules.writers or tm is None or not tm.is_fold:
                 continue
-            inst = next((i for i in self.state.managed if i.address == addr), None)
+            inst = insts.get(addr)
             if inst is None:
                 continue
             for rule in tm.folds:
