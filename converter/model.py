@@ -107,6 +107,13 @@ class Status(StrEnum):
     MAPPED = "mapped"
     FOLDED = "folded"
     UNSUPPORTED = "unsupported"
+    # an ACK kind exists, but someone outside Terraform keeps writing a field ACK would sync as a whole
+    # (converter/ownership): adopting it would make ACK fight that writer, so it stays where it is
+    NOT_ADOPTED = "not-adopted"
+
+
+# statuses whose resources stay managed by Terraform after the migration (nothing is handed over to ACK)
+STAYS_IN_TERRAFORM = frozenset({Status.UNSUPPORTED, Status.NOT_ADOPTED})
 
 
 @dataclass

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,8 @@ from converter.graph.build import EstateGraph, build_graph
 from converter.load.state import load_state
 from converter.mapping.engine import MapResult, map_state
 from converter.mapping.spec import MappingSet, load_mappings
-from converter.model import StateFile
+from converter.model import ResourceInstance, StateFile
+from converter.ownership import analyze_ownership
 from converter.packagedata import sample_dir
 from converter.secrets import sensitive_values
 
@@ -28,6 +30,7 @@ class Estate:
     result: MapResult
     graph: EstateGraph
     root: str = "root"  # the root (stack) name: part of every emitted name and RGD kind (converter/emit/naming.py)
+    ownership: Any = None  # converter.ownership.OwnershipReport: who else writes the fields ACK syncs as a whole
 
     def secrets(self) -> list[str]:
         """Every sensitive string in the state: none of them may reach an output file or a log line."""
@@ -59,14 +62,21 @@ def load_estate(
     mappings_dir: str | None = None,
     workspace: str | None = None,
     root: str | None = None,
+    other_instances: Sequence[ResourceInstance] = (),
+    live: Any = None,
+    state: StateFile | None = None,
 ) -> Estate:
     """`workspace` selects an S3 state's workspace key (`env:/<ws>/<key>`); `root` names the Terraform root (stack)
-    in every emitted name; default `root_name_for(state_path)`."""
+    in every emitted name; default `root_name_for(state_path)`. `other_instances`: the estate's other roots (their
+    `aws_ec2_tag`/rule writers fold into this root's objects); `live`: a capture (`converter.diff.live.LiveRead`) —
+    values in AWS no state holds are not rendered, and fields whose exact bytes only AWS knows (inline policies) are
+    rendered from it. `state`: the state already read (multi-root loading reads every root first)."""
     progress.stage("load")
     from converter.emit.naming import validate_root
 
     root = validate_root(root) if root is not None else root_name_for(state_path)
-    state = load_state(state_path, workspace=workspace)
+    if state is None:
+        state = load_state(state_path, workspace=workspace)
     hcl = None
     ignore_changes = None
     if hcl_dir:
@@ -77,9 +87,10 @@ def load_estate(
     progress.stage("map", f"{len(state.instances)} resource instances")
     mappings = load_mappings(mappings_dir)
     result = map_state(state, mappings, region=region, ignore_changes=ignore_changes)
+    ownership = analyze_ownership(state, result, mappings, other_instances=other_instances, live=live)
     progress.stage("graph")
     graph = build_graph(state, result, mappings, hcl)
-    return Estate(state=state, hcl=hcl, mappings=mappings, result=result, graph=graph, root=root)
+    return Estate(state=state, hcl=hcl, mappings=mappings, result=result, graph=graph, root=root, ownership=ownership)
 
 
 def root_name_for(state_path: str | Path) -> str:

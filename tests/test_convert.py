@@ -76,7 +76,7 @@ def test_convert_writes_rgds_with_cel_refs(tmp_path):
         assert r["readyWhen"] == ["${" + r["id"] + '.status.conditions.exists(c, c.type == "ACK.ResourceSynced" '
                                   '&& c.status == "True")}']
     report = json.loads((out / "report.json").read_text())
-    assert report["counts"] == {"mapped": 6, "folded": 2, "unsupported": 1}
+    assert report["counts"] == {"mapped": 6, "folded": 2, "unsupported": 1, "not-adopted": 0}
 
 
 def test_output_is_byte_identical_and_read_only_switch(tmp_path):

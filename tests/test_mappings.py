@@ -251,7 +251,7 @@ def test_s3_bucket_folds_split_resources():
             "ignore_public_acls": True, "restrict_public_buckets": False}),
     )
     counts = res.counts()
-    assert counts == {"mapped": 1, "folded": 3, "unsupported": 0}
+    assert counts == {"mapped": 1, "folded": 3, "unsupported": 0, "not-adopted": 0}
     body = res.objects["aws_s3_bucket.logs"].conversion.body
     assert body["kind"] == "Bucket" and body["apiVersion"] == "s3.services.k8s.aws/v1alpha1"
     spec = body["spec"]

@@ -163,7 +163,7 @@ def test_plan_handoff_equals_adoption(state_path, tmp_path):
         assert not (handoff_set & seen), "managed twice across phases"
         seen |= handoff_set
         # rollback: every handed-over instance has an import block unless its ID is manual
-        manual = {it["address"] for it in ph["items"] if it["status"] != "unsupported" and it["import_id"] is None}
+        manual = {it["address"] for it in ph["items"] if it["status"] not in ("unsupported", "not-adopted") and it["import_id"] is None}
         assert set(imports) == handoff_set - manual
         for it in ph["items"]:
             if it["address"] in imports:
@@ -174,7 +174,7 @@ def test_plan_handoff_equals_adoption(state_path, tmp_path):
         pr = (out / "prs" / "test" / f"{d}.md").read_text()
         assert f"# tf2kro: adopt `{ph['phase']}`" in pr
     # nothing orphaned: every mapped/folded instance is handed over exactly once; unsupported ones never
-    handed = {a for a, c in conv.items() if c.status.value != "unsupported"}
+    handed = {a for a, c in conv.items() if c.status.value not in ("unsupported", "not-adopted")}
     assert seen == handed
     codeowners = (out / "CODEOWNERS").read_text()
     for ph in plan["phases"]:
@@ -203,7 +203,7 @@ def test_pr_body_sections_and_counts(tmp_path):
     rep = report(estate.result, estate.graph, Naming(plan["env"], plan["root"]))
     for ph in plan["phases"]:
         rows = [r for r in rep["resources"] if r["phase"] == ph["phase"]]
-        expect = {s: sum(1 for r in rows if r["status"] == s) for s in ("mapped", "folded", "unsupported")}
+        expect = {s: sum(1 for r in rows if r["status"] == s) for s in ("mapped", "folded", "unsupported", "not-adopted")}
         assert ph["counts"] == expect
         pr = (out / "prs" / "main" / f"{ph['dir']}.md").read_text()
         m = re.search(r"\*\*(\d+) mapped · (\d+) folded · (\d+) unsupported · ([^*]+)\*\*", pr)
@@ -211,7 +211,7 @@ def test_pr_body_sections_and_counts(tmp_path):
         assert (int(m.group(1)), int(m.group(2)), int(m.group(3))) == (expect["mapped"], expect["folded"], expect["unsupported"])
         assert "adoption-would-change" in m.group(4) and "not checked" in m.group(4)
         for section in ("## Steps", "## Findings", "## Resources", "```mermaid", "## Fields", "Omitted fields",
-                        "## Unsupported resources", "## Terraform handoff", "## Prerequisites", "## Rollback"):
+                        "## Shared ownership", "## Unsupported resources", "## Terraform handoff", "## Prerequisites", "## Rollback"):
             assert section in pr, (ph["dir"], section)
         # one table row per mapped/folded instance, with its ACK kind/name and adoption id
         for r in rows:
@@ -220,7 +220,7 @@ def test_pr_body_sections_and_counts(tmp_path):
                 assert r["kind"].rsplit("/", 1)[-1] in line and r["name"] in line
                 for v in r["adoption_fields"].values():
                     assert v in line
-            elif r["status"] == "unsupported":
+            elif r["status"] in ("unsupported", "not-adopted"):
                 assert f"`{r['address']}`" in pr
         for f in ph["findings"]:
             assert f["kind"] in pr

@@ -91,7 +91,7 @@ def root_specs(state_path: str | tuple[str, ...] | None, hcl_dir: str | None, va
 
 
 def open_estate(state_path: str | tuple[str, ...] | None, hcl_dir: str | None, var_files: tuple[str, ...],
-                region: str | None, *, root: str | None = None) -> Estate:
+                region: str | None, *, root: str | None = None, live: Any = None) -> Estate:
     """One root (the commands that do not handle several yet: diff, plan, inventory)."""
     specs, multi, sample_root = root_specs(state_path, hcl_dir, var_files, region)
     if len(specs) > 1:
@@ -99,13 +99,13 @@ def open_estate(state_path: str | tuple[str, ...] | None, hcl_dir: str | None, v
                         "graph read several); run it per root")
     s = specs[0]
     return load_estate(s.state, s.hcl, s.var_files, region=s.region or region, workspace=s.workspace,
-                       root=s.name if multi else (root or sample_root))
+                       root=s.name if multi else (root or sample_root), live=live)
 
 
 def open_roots(state_path: tuple[str, ...], hcl_dir: str | None, var_files: tuple[str, ...], region: str | None,
-               *, root: str | None = None):
+               *, root: str | None = None, live: Any = None):
     """Every root (convert, inspect, graph), linked: (EstateRoots, multi-root?)."""
     from converter.estate.roots import load_roots
 
     specs, multi, sample_root = root_specs(state_path, hcl_dir, var_files, region)
-    return load_roots(specs, region=region, multi=multi, root=root or sample_root), multi
+    return load_roots(specs, region=region, multi=multi, root=root or sample_root, live=live), multi

@@ -19,6 +19,21 @@ from converter.names import click_dns1123_label
 from converter.pipeline import Estate
 
 
+def live_option(fn):
+    return click.option(
+        "--live", "live_file", type=click.Path(exists=True, dir_okay=False), default=None,
+        help="A capture from `tf2kro inventory capture`: values in AWS that no state holds are not rendered (noted in "
+             "the report), and fields whose exact text only AWS holds (inline policies) are rendered from it.")(fn)
+
+
+def _load_live(live_file: str | None):
+    if not live_file:
+        return None
+    from converter.diff.live import LiveRead
+
+    return LiveRead.load(live_file)
+
+
 @gc_paused()
 def render_tree(estate: Estate, opts: EmitOptions) -> dict[str, str]:
     """Every output file of `convert`, in memory (written atomically by the caller)."""
@@ -39,7 +54,7 @@ def render_tree(estate: Estate, opts: EmitOptions) -> dict[str, str]:
         }])
         files[f"{base}/review/ack-objects.yaml"] = dump_yaml(plain_objects(estate.result, opts, phase, estate.graph))
     files["kustomization.yaml"] = _root_kustomization([po.phase for po in phases])
-    files["report.json"] = to_json(report(estate.result, estate.graph, opts.naming))
+    files["report.json"] = to_json(report(estate.result, estate.graph, opts.naming, estate.ownership))
     return files
 
 
@@ -80,7 +95,7 @@ def render_roots(roots: EstateRoots, opts: EmitOptions) -> dict[str, str]:
     and `estate.json` (where each state came from, the cross-root references, the estate findings)."""
     files: dict[str, str] = {}
     for spec, est in zip(roots.specs, roots.estates, strict=True):
-        ropts = dataclasses.replace(opts, env=spec.env or opts.env)
+        ropts = dataclasses.replace(opts, env=spec.env or opts.env, root=est.root)
         for path, text in render_tree(est, ropts).items():
             files[f"{spec.name}/{path}"] = text
     files["kustomization.yaml"] = dump_yaml([{
@@ -104,23 +119,26 @@ def render_roots(roots: EstateRoots, opts: EmitOptions) -> dict[str, str]:
               help="Namespace of the kro instances and ACK objects [default: <env>-infrastructure].")
 @root_option
 @click.option("--read-only", is_flag=True, help='Add services.k8s.aws/read-only: "true" (the dry-run stage: ACK adopts, writes nothing).')
-def convert(state_path, hcl_dir, var_files, region, out_dir, force, phase, env, namespace, root, read_only):
+@live_option
+def convert(state_path, hcl_dir, var_files, region, out_dir, force, phase, env, namespace, root, read_only, live_file):
     """Write kro RGDs + instances (per phase) whose ACK objects adopt the resources in the state."""
-    roots, multi = open_roots(state_path, hcl_dir, var_files, region, root=root)
+    roots, multi = open_roots(state_path, hcl_dir, var_files, region, root=root, live=_load_live(live_file))
     opts = EmitOptions(env=env, namespace=namespace, read_only=read_only, phases=None if phase == "all" else (phase,),
                        root=roots.estates[0].root)
     progress.stage("render")
     files = render_roots(roots, opts) if multi else render_tree(roots.estates[0], opts)
     progress.stage("write", f"{len(files)} files")
-    inputs = tuple(str(s.state) for s in roots.specs) + tuple(str(s.hcl) for s in roots.specs if s.hcl) + tuple(var_files)
+    inputs = tuple(str(s.state) for s in roots.specs) + tuple(str(s.hcl) for s in roots.specs if s.hcl) + tuple(var_files) + ((live_file,) if live_file else ())
     write_output(out_dir, files, roots.secrets(), run=convert_output_run(phase, multi=multi), force=force,
                  inputs=inputs)
     progress.finish()
     for spec, estate in zip(roots.specs, roots.estates, strict=True):
         who = f"{spec.name}: " if multi else ""
         c = estate.result.counts()
-        click.echo(f"{who}{c['mapped']} mapped, {c['folded']} folded, {c['unsupported']} unsupported" if multi else
-                   f"wrote {len(files)} files to {out_dir}: {c['mapped']} mapped, {c['folded']} folded, {c['unsupported']} unsupported")
+        click.echo(f"{who}{c['mapped']} mapped, {c['folded']} folded, {c['unsupported']} unsupported, "
+                   f"{c['not-adopted']} not adopted" if multi else
+                   f"wrote {len(files)} files to {out_dir}: {c['mapped']} mapped, {c['folded']} folded, {c['unsupported']} unsupported, "
+                   f"{c['not-adopted']} not adopted (co-managed)")
         if region_unknown(estate.result):
             click.echo(f"note: {who}region not determined from state (no regional ARN): the ACK objects carry no region "
                        "annotation; pass --region (details in report.json)", err=True)
@@ -149,17 +167,19 @@ def tsv(columns: list[str], rows: list[list[str]]) -> str:
 @estate_options
 @click.option("--format", "fmt", type=click.Choice(["table", "tsv", "json"]), default="table", show_default=True,
               help="table (fits the terminal), tsv (header + one resource per line, for grep/awk/cut) or json.")
-def inspect(state_path, hcl_dir, var_files, region, fmt):
-    """Every managed resource with its phase and status (mapped / folded / unsupported) and the coverage figure."""
-    roots, multi = open_roots(state_path, hcl_dir, var_files, region)
+@live_option
+def inspect(state_path, hcl_dir, var_files, region, fmt, live_file):
+    """Every managed resource with its phase and status (mapped / folded / unsupported / not-adopted), the
+    shared-ownership decisions and the coverage figure."""
+    roots, multi = open_roots(state_path, hcl_dir, var_files, region, live=_load_live(live_file))
     if multi:
         if fmt == "json":
-            doc = roots.summary() | {"reports": {s.name: report(e.result, e.graph) for s, e in zip(roots.specs, roots.estates, strict=True)}}
+            doc = roots.summary() | {"reports": {s.name: report(e.result, e.graph, ownership=e.ownership) for s, e in zip(roots.specs, roots.estates, strict=True)}}
             click.echo(json.dumps(doc, indent=2))
             return
         for spec, estate in zip(roots.specs, roots.estates, strict=True):
             click.echo(f"== root {spec.name} ({estate.state.path})")
-            _inspect_rows(report(estate.result, estate.graph), fmt)
+            _inspect_rows(report(estate.result, estate.graph, ownership=estate.ownership), fmt)
         click.echo(f"\n{len(roots.cross_refs)} cross-root references")
         for ref in roots.cross_refs:
             d = ref.as_dict()
@@ -167,7 +187,7 @@ def inspect(state_path, hcl_dir, var_files, region, fmt):
         for f in roots.findings:
             click.echo(f"note: {f.kind}: {f.message}", err=True)
         return
-    rep = report(roots.estates[0].result, roots.estates[0].graph)
+    rep = report(roots.estates[0].result, roots.estates[0].graph, ownership=roots.estates[0].ownership)
     if fmt == "json":
         click.echo(json.dumps(rep, indent=2))
         return
@@ -181,6 +201,8 @@ def _inspect_rows(rep: dict, fmt: str) -> None:
     for row in rep["resources"]:
         status = row["status"]
         detail = row.get("kind") if status == Status.MAPPED else row.get("fold_parent") if status == Status.FOLDED else row.get("reason")
+        if row.get("ownership") and status != Status.NOT_ADOPTED:
+            detail = f"{detail}; ownership: {'; '.join(row['ownership'])}"
         rows.append([row["address"], row["type"], row["phase"], str(row.get("wave", "")), str(status), str(detail)])
     if fmt == "tsv":
         click.echo(tsv(columns, rows), nl=False)
@@ -193,6 +215,6 @@ def _inspect_rows(rep: dict, fmt: str) -> None:
     cov = rep["aws_coverage"]
     c = rep["counts"]
     console.print(
-        f"\n{c['mapped']} mapped, {c['folded']} folded, {c['unsupported']} unsupported; "
+        f"\n{c['mapped']} mapped, {c['folded']} folded, {c['unsupported']} unsupported, {c['not-adopted']} not adopted; "
         f"aws_* coverage {cov['mapped_or_folded']}/{cov['instances']} = {cov['percent']}%"
     )

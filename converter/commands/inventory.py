@@ -53,7 +53,7 @@ def capture_cmd(state_path, hcl_dir, var_files, region, phase, profile, endpoint
     progress.finish()
     secrets = estate.secrets()
     doc = scrub_tree(json.loads(live.to_json()), secrets)
-    text = scrub(json.dumps(doc, indent=1, sort_keys=True), secrets)
+    text = scrub(json.dumps(doc, indent=1), secrets)  # key order kept: inline policy text is compared byte-exactly
     unknown = sorted(t for t, tr in live.types.items() if tr.status != "ok")
     if not live.types:
         raise ToolError("nothing to capture: no resource of the estate (or --phase) has a live read; no file written")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +137,14 @@ class Entry:
     # policies, routes). Terraform does not refresh the parent after creating the children in the same apply,
     # so when children are folded in, the merged rendered field is the state's view of the live value.
     when_folded: str | None = None
+    # the controller code whose delta this comparison follows (e.g. "iam-controller pkg/resource/role/delta.go:
+    # MapStringStringPEqual (byte-exact)"); the comparison above must be the same one
+    ack: str | None = None
+    # spec entries whose ACK comparison is stricter than Terraform's (byte-exact vs semantic JSON): the comparison
+    # drift uses when a folded state attribute is compared through this entry (Terraform's view of "changed")
+    terraform_compare: tuple[str, ...] | None = None
+    # a normaliser turning the live value into the ACK field, when only AWS knows the exact value (`convert --live`)
+    render_from_live: str | None = None
 
     @classmethod
     def parse(cls, raw: Any, where: str) -> Entry:
@@ -153,10 +161,15 @@ class Entry:
                     raise ToolError(f"unknown normaliser {n!r} (known: {', '.join(sorted(NORMALISERS))})", source=where)
             return v
 
+        render = raw.get("render_from_live")
+        if render is not None and render not in NORMALISERS:
+            raise ToolError(f"unknown normaliser {render!r} in render_from_live", source=where)
         return cls(source=raw.get("from"), normalize=names("normalize"), expect=names("expect"),
                    compare=names("compare"), default=raw.get("default", MISSING), ordered=bool(raw.get("ordered")),
                    unverified=raw.get("unverified"), unless_annotation=dict(raw.get("unless_annotation") or {}),
-                   absent=str(raw.get("absent", "compare")), when_folded=raw.get("when_folded"))
+                   absent=str(raw.get("absent", "compare")), when_folded=raw.get("when_folded"), ack=raw.get("ack"),
+                   terraform_compare=names("terraform_compare") if "terraform_compare" in raw else None,
+                   render_from_live=render)
 
     def joins(self) -> set[str]:
         return set(re.findall(r"_join\.([A-Za-z0-9_]+)", self.source or ""))
@@ -271,7 +284,8 @@ def compare_resource(mo: Any, live: LiveRead, *, account_id: str | None) -> Reso
             add(UNVERIFIED, label, value, None, "AWS did not return this field (it always should: emulator or API version?)")
             continue
         for p, e, lv, what in diff_values(value, live_value, entry, ctx, label):
-            add(ADOPTION, p, e, lv, f"{what}: ACK would write this to AWS after adoption")
+            how = f" ({entry.ack})" if entry.ack and entry.terraform_compare is not None else ""
+            add(ADOPTION, p, e, lv, f"{what}: ACK would write this to AWS after adoption{how}")
 
     # 2. Terraform state vs live
     for attr, entry in _entries(d, "state", where).items():
@@ -282,6 +296,8 @@ def compare_resource(mo: Any, live: LiveRead, *, account_id: str | None) -> Reso
             merged = lookup(rendered, entry.when_folded)
             sv = None if merged is MISSING else merged
             entry = spec_entries[entry.when_folded]
+            if entry.terraform_compare is not None:  # drift is Terraform's notion of equal, not the controller's
+                entry = replace(entry, compare=entry.terraform_compare)
         if is_sensitive_path(inst, tuple(attr.split("."))):
             continue
         if any(j in tr.join_errors for j in entry.joins()) or not entry.joins() <= set(item.get("_join") or {}):
@@ -421,7 +437,11 @@ def diff_estate(estate: Any, live: LiveRead, *, phase: str | None = None, source
         resources.append(compare_resource(mo, live, account_id=estate.result.account_id))
     if getattr(estate, "hcl", None) is not None:
         add_pending(estate, resources, phase=phase)
-    resources.extend(r for r in unmanaged_resources(live, estate.mappings) if not phase or r.phase == phase)
+    # an instance the state manages but tf2kro does not adopt (status not-adopted: co-managed, converter.ownership)
+    # is still Terraform's: never "unmanaged"
+    kept = _state_ids_not_adopted(estate)
+    resources.extend(r for r in unmanaged_resources(live, estate.mappings)
+                     if (not phase or r.phase == phase) and (r.tf_type, r.live_id) not in kept)
     types = {t: {"status": tr.status, "reason": tr.reason, "calls": tr.calls, "unmanaged_scan": tr.unmanaged_scan,
                  "join_errors": tr.join_errors} for t, tr in sorted(live.types.items())}
     report = DiffReport(resources=resources, types=types, api_calls=dict(live.api_calls), http_attempts=live.http_attempts,
@@ -429,6 +449,22 @@ def diff_estate(estate: Any, live: LiveRead, *, phase: str | None = None, source
     if ignore:
         apply_ignore(report, ignore)
     return report
+
+
+def _state_ids_not_adopted(estate: Any) -> set[tuple[str, str]]:
+    from converter.model import Status
+
+    out: set[tuple[str, str]] = set()
+    conv = estate.result.conversions
+    for inst in estate.state.managed:
+        c = conv.get(inst.address)
+        tm = estate.mappings.get(inst.type)
+        if c is None or c.status is not Status.NOT_ADOPTED or tm is None or not (tm.describe or {}).get("operation"):
+            continue
+        sid = state_id(tm.describe, inst.attributes)
+        if sid is not None:
+            out.add((inst.type, sid))
+    return out
 
 
 def check_describe_blocks(mappings: Any) -> list[str]:

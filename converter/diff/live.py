@@ -118,7 +118,8 @@ class LiveRead:
         return sum(self.api_calls.values())
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=1, sort_keys=True)
+        # key order kept: IAM documents are compared by their text (policy_map_exact), whose key order matters
+        return json.dumps(asdict(self), indent=1)
 
     @classmethod
     def load(cls, path: str | Path) -> LiveRead:

@@ -260,6 +260,46 @@ def _policy_map(value: Any, ctx: NormContext) -> Any:
     return {str(k): _policy_json(v, ctx) for k, v in sorted(pairs, key=lambda kv: str(kv[0])) if k}
 
 
+def policy_text(value: Any) -> Any:
+    """A policy document as the text iam-controller compares (GetRolePolicy's document, URL-decoded:
+    role/hooks.go getInlinePolicies → decodeDocument), as far as it can be seen: boto3 hands IAM documents over
+    already parsed (botocore's json_decode_policies), key order kept but whitespace gone. So both sides become their
+    compact JSON in their own key order: a different key order, value or list order is a difference (the controller
+    sees it too); whitespace alone is not visible. Text that is not JSON is compared as it is."""
+    if isinstance(value, str):
+        text = value
+        if text.lstrip()[:3].upper() == "%7B":
+            text = urllib.parse.unquote(text)
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            return text
+        return json.dumps(parsed, separators=(",", ":"), ensure_ascii=False)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return value
+
+
+@normaliser("policy_map_exact")
+def _policy_map_exact(value: Any, ctx: NormContext) -> Any:
+    """Inline policies as iam-controller compares them (delta.go `MapStringStringPEqual`: byte-exact text per name):
+    [{PolicyName, PolicyDocument}] (IAM) or {name: text} (ACK) → {name: exact text}. Key order matters."""
+    pairs: list[tuple[Any, Any]] = []
+    if isinstance(value, dict):
+        pairs = list(value.items())
+    elif isinstance(value, list):
+        for p in value:
+            if isinstance(p, dict) and "PolicyName" in p:
+                pairs.append((p["PolicyName"], p.get("PolicyDocument")))
+            elif isinstance(p, dict) and "name" in p:
+                pairs.append((p["name"], p.get("policy")))
+    elif value is None:
+        return {}
+    else:
+        return value
+    return {str(k): policy_text(v) for k, v in sorted(pairs, key=lambda kv: str(kv[0])) if k}
+
+
 # ------------------------------------------------------------------------------------------------- AWS → ACK key names
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+[0-9]*|[A-Z]+[0-9]*|[0-9]+")
 _INITIALISMS = {"Id": "ID", "Ids": "IDs", "Ip": "IP", "Ips": "IPs", "Cidr": "CIDR", "Arn": "ARN", "Arns": "ARNs",

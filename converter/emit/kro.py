@@ -359,9 +359,10 @@ def region_unknown(result: MapResult) -> bool:
     return bool(result.objects) and not result.region
 
 
-def report(result: MapResult, eg: EstateGraph, naming: Naming | None = None) -> dict[str, Any]:
-    """The inspect/coverage report: one row per managed instance. With `naming` (convert), `name` is the emitted
-    metadata.name; without (inspect: no environment given), the address-derived base name."""
+def report(result: MapResult, eg: EstateGraph, naming: Naming | None = None, ownership: Any = None) -> dict[str, Any]:
+    """The inspect/coverage report: one row per managed instance (+ the shared-ownership decisions, when given).
+    With `naming` (convert), `name` is the emitted metadata.name; without (inspect: no environment given), the
+    address-derived base name."""
     rows = []
     for addr in sorted(result.conversions):
         c = result.conversions[addr]
@@ -377,10 +378,13 @@ def report(result: MapResult, eg: EstateGraph, naming: Naming | None = None) -> 
             row.update(fold_parent=c.fold_parent, wave=c.wave)
         else:
             row["reason"] = c.reason
+        if ownership is not None and ownership.for_address(addr):
+            row["ownership"] = [d.summary() for d in ownership.for_address(addr)]
         rows.append(row)
     counts = result.counts()
     aws = [r for r in rows if r["type"].startswith("aws_")]
-    covered = sum(1 for r in aws if r["status"] != "unsupported")
+    covered = sum(1 for r in aws if r["status"] not in ("unsupported", "not-adopted"))
+    extra = {"ownership": ownership.to_json()} if ownership is not None else {}
     return {
         "region": result.region,
         "account_id": result.account_id,
@@ -393,6 +397,7 @@ def report(result: MapResult, eg: EstateGraph, naming: Naming | None = None) -> 
                        "services.k8s.aws/region annotation and use the controller's default region; pass --region",
         }]) + [{"kind": f.kind, "message": f.message} for f in eg.findings],
         "resources": rows,
+        **extra,
     }
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
 
 from converter.estate.config import RootSpec
 from converter.estate.link import CrossRef, link_roots
 from converter.graph.build import EstateGraph, Finding
+from converter.load.state import load_state
 from converter.model import ToolError
 from converter.pipeline import Estate, load_estate
 
@@ -34,13 +36,19 @@ class EstateRoots:
 
 
 def load_roots(specs: list[RootSpec], *, region: str | None = None, multi: bool = True,
-               root: str | None = None) -> EstateRoots:
+               root: str | None = None, live: Any = None) -> EstateRoots:
     """`multi` False: the single-state run, whose root name is `root` (--root) or derived from the state source
-    (converter.pipeline.root_name_for); in a multi-root estate each root's name is its spec's."""
+    (converter.pipeline.root_name_for); in a multi-root estate each root's name is its spec's.
+
+    Every root's state is read first, so the ownership analysis of each root sees the other roots' writers
+    (`aws_ec2_tag` on another root's subnets, rules on its security groups)."""
+    states = [load_state(spec.state, workspace=spec.workspace) for spec in specs]
     estates: list[Estate] = []
-    for spec in specs:
+    for i, spec in enumerate(specs):
+        others = [inst for j, st in enumerate(states) if j != i for inst in st.instances]
         est = load_estate(spec.state, spec.hcl, spec.var_files, region=spec.region or region,
-                          workspace=spec.workspace, root=spec.name if multi else root)
+                          workspace=spec.workspace, root=spec.name if multi else root, state=states[i],
+                          other_instances=others, live=live)
         if spec.account and est.result.account_id and est.result.account_id != spec.account:
             raise ToolError(f"root {spec.name!r}: the state's ARNs are in account {est.result.account_id}, the estate "
                             f"file says {spec.account} (wrong state for this root?)", source=est.state.path)

@@ -91,6 +91,32 @@ def value_index(result: MapResult) -> dict[str, list[tuple[str, str]]]:
     return index
 
 
+_IDENTITY_ATTRS = ("id", "arn")
+# spec steps under which strings are data (tag values), never references, at any depth (`data.tagSpecifications`)
+_DATA_STEPS = frozenset({"tags", "tagging", "labels", "tagSpecifications", "tagSet"})
+
+
+def _identity_attrs(mo: Any) -> set[str]:
+    """The state attributes that ARE this object's identity (id, arn, the adoption-field sources), as opposed to
+    attributes holding another object's identifier (an ALB's vpc_id)."""
+    out = set(_IDENTITY_ATTRS)
+    if len(mo.mapping.adopt) == 1:  # a composite key (an addon's clusterName + name) names its parent too
+        for fs in mo.mapping.adopt.values():
+            out.update(s for s in fs.sources if not s.startswith("@"))
+    return out
+
+
+def identity_index(result: MapResult) -> dict[str, set[str]]:
+    """value -> addresses whose own identifier (id, ARN, adoption field) it is."""
+    index: dict[str, set[str]] = defaultdict(set)
+    for addr, mo in result.objects.items():
+        for attr in _identity_attrs(mo):
+            v = resolve(mo.inst.attributes, attr)
+            if isinstance(v, str) and len(v) >= 4:
+                index[v].add(addr)
+    return index
+
+
 _MODULE_STEP = re.compile(r'module\.([A-Za-z0-9_-]+)((?:\[(?:"(?:[^"\\]|\\.)*"|[0-9]+)\])?)\.')
 
 
@@ -267,13 +293,19 @@ def build_graph(state: StateFile, result: MapResult, mappings: MappingSet, hcl: 
 
     # 4. values that are other objects' identifiers
     index = value_index(result)
+    identities = identity_index(result)
     preds = {a: set(g.predecessors(a)) for a in result.objects}
     value_refs: list[ValueRef] = []
     for addr, mo in sorted(result.objects.items()):
         spec = (mo.conversion.body or {}).get("spec") or {}
+        # a top-level field rendered from the object's own identity attribute (an InstanceProfile's spec.name) is
+        # never a reference, even when another object (its role) has the same name
+        own_fields = {f for f, src in mo.field_sources.items() if src in _identity_attrs(mo)}
         for path, value in _walk_strings(spec):
-            if path and path[0] in ("tags", "tagging", "labels"):
+            if any(step in _DATA_STEPS for step in path if isinstance(step, str)):
                 continue  # tag values are data, never references
+            if path and path[0] in own_fields:
+                continue
             targets = [t for t in index.get(value, ()) if t[0] != addr]
             if not targets:
                 continue
@@ -281,7 +313,10 @@ def build_graph(state: StateFile, result: MapResult, mappings: MappingSet, hcl: 
             chosen = related or (targets if _is_identifier_like(value) else [])
             if not chosen:
                 continue
-            target, ack_path = sorted(chosen)[0]
+            # prefer the object whose own identifier the value is (a target group's vpcID is the VPC's id, not the
+            # ALB's status.vpcID), then a stable order
+            owners = [t for t in chosen if t[0] in identities.get(value, ())]
+            target, ack_path = sorted(owners or chosen)[0]
             value_refs.append(ValueRef(source=addr, path=path, target=target, ack_path=ack_path))
             if not g.has_edge(target, addr):
                 g.add_edge(target, addr, via="value")

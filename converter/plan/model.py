@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from converter.load.address import config_address
-from converter.model import Status
+from converter.model import STAYS_IN_TERRAFORM, Status
 from converter.pipeline import Estate
 from converter.plan.terraform import import_id
 
@@ -60,6 +60,8 @@ class PlanItem:
     from_state_values: int = 0  # leaf values rendered from state
     omissions: list[dict[str, str]] = field(default_factory=list)
     steps: dict[str, str] = field(default_factory=dict)
+    # shared-ownership decisions on this object's fields (converter.ownership): {field, decision, writers, reason}
+    ownership: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -128,7 +130,7 @@ class PhasePlan:
 
     @property
     def handed_over(self) -> list[PlanItem]:
-        return [it for it in self.items if it.status != Status.UNSUPPORTED.value]
+        return [it for it in self.items if it.status not in {s.value for s in STAYS_IN_TERRAFORM}]
 
     @property
     def mapped(self) -> list[PlanItem]:
@@ -252,7 +254,7 @@ def _handoff_groups(estate: Estate, hcl_dir: str | None) -> dict[str, list[Hando
     out: dict[str, list[HandoffGroup]] = defaultdict(list)
     for cfg in sorted(by_cfg):
         addrs = sorted(set(by_cfg[cfg]))
-        handed = [a for a in addrs if conv[a].status is not Status.UNSUPPORTED]
+        handed = [a for a in addrs if conv[a].status not in STAYS_IN_TERRAFORM]
         if not handed:
             continue
         ph = {phases.get(a, conv[a].phase) for a in handed}
@@ -471,6 +473,10 @@ def build_plan(estate: Estate, *, env: str = "main", namespace: str | None = Non
         it = PlanItem(phase=ph, wave=eg.waves.get(addr, c.wave), address=addr, type=inst_type, status=c.status.value,
                       config_address=config_address(addr), reason=c.reason)
         tm = estate.mappings.get(inst_type)
+        if getattr(estate, "ownership", None) is not None:
+            it.ownership = [{"field": d.field, "decision": d.decision, "reason": d.reason,
+                             "writers": ", ".join(w.address or w.name for w in d.writers)}
+                            for d in estate.ownership.for_address(addr)]
         if c.status is Status.MAPPED:
             mo = res.objects[addr]
             it.kind, it.api_version = mo.mapping.kind, mo.mapping.api_version
@@ -489,7 +495,7 @@ def build_plan(estate: Estate, *, env: str = "main", namespace: str | None = Non
                 it.name = naming.object_name(parent.object_name or "resource")
                 pm = res.objects.get(c.fold_parent or "")
                 it.api_version = pm.mapping.api_version if pm else None
-        if c.status is not Status.UNSUPPORTED:
+        if c.status not in STAYS_IN_TERRAFORM:
             iid = import_id(tm.import_id if tm else None, attrs_of.get(addr, {}))
             it.import_id, it.import_manual = iid.value, iid.manual
             it.handoff = handoff_mode.get(addr)

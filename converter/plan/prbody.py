@@ -51,7 +51,8 @@ def summary_line(pp: PhasePlan, diff_available: bool) -> str:
         adopt = "adoption-would-change: not checked: run tf2kro diff"
     blocking = sum(1 for f in pp.findings if f.severity == "blocking")
     review = sum(1 for f in pp.findings if f.severity != "blocking")
-    return (f"**{c['mapped']} mapped · {c['folded']} folded · {c['unsupported']} unsupported · {adopt} · "
+    return (f"**{c['mapped']} mapped · {c['folded']} folded · {c['unsupported']} unsupported · "
+            f"{c['not-adopted']} not adopted (co-managed) · {adopt} · "
             f"{blocking} blocking · {review} to review**")
 
 
@@ -106,7 +107,7 @@ def resources_table(pp: PhasePlan) -> tuple[str, int]:
              "|---|---|---|---|---|---|"]
     rows = 0
     for it in pp.items:
-        if it.status == "unsupported":
+        if it.status in ("unsupported", "not-adopted"):
             continue
         adoption = code(json.dumps(it.adoption_fields, separators=(",", ":"), sort_keys=True)) if it.adoption_fields else ""
         fs = f"{it.from_state_values} values" if it.status == "mapped" else "(in parent)"
@@ -130,6 +131,20 @@ def _omissions(pp: PhasePlan) -> tuple[str, int]:
         return "No field was left out: every rendered value comes from state; fields not rendered are filled by `adopt` from AWS.\n", 0
     lines = ["| ACK object | field | reason |", "|---|---|---|"]
     lines += [f"| {it.kind} `{it.name}` | `{cell(o['field'])}` | {cell(o['reason'])} |" for it, o in rows]
+    return "\n".join(lines) + "\n", len(rows)
+
+
+def _ownership(pp: PhasePlan) -> tuple[str, int]:
+    """Fields someone besides this state writes (converter.ownership, docs/ownership.md), and objects not adopted
+    because ACK would fight that writer."""
+    rows = [(it, o) for it in pp.items for o in it.ownership if o["decision"] != "fold" or it.status == "mapped"]
+    rows += [(it, {"field": "—", "decision": "not-adopted", "writers": "", "reason": it.reason or ""})
+             for it in pp.items if it.status == "not-adopted" and not it.ownership]
+    if not rows:
+        return "No field of this phase is written by anyone but this state.\n", 0
+    lines = ["| Terraform address | status | field | decision | also written by | why |", "|---|---|---|---|---|---|"]
+    lines += [f"| {code(it.address)} | {it.status} | `{cell(o['field'])}` | **{o['decision']}** | {cell(o['writers'])} | "
+              f"{cell(o['reason'])} |" for it, o in rows]
     return "\n".join(lines) + "\n", len(rows)
 
 
@@ -280,6 +295,7 @@ def render_pr(plan: Plan, pp: PhasePlan, eg: Any) -> dict[str, str]:
     fields_md, fields_rows = _fields_from_state(pp)
     om_md, om_rows = _omissions(pp)
     un_md, un_rows = _unsupported(pp)
+    own_md, own_rows = _ownership(pp)
     secrets = _secrets(pp, plan)
     body_parts = [
         "## Resources",
@@ -291,6 +307,9 @@ def render_pr(plan: Plan, pp: PhasePlan, eg: Any) -> dict[str, str]:
         _maybe_fold(f"Values rendered from state ({sum(i.from_state_values for i in pp.mapped)} in {fields_rows} objects)",
                     fields_md, fields_rows),
         _maybe_fold(f"Omitted fields ({om_rows})", om_md, om_rows),
+        "## Shared ownership",
+        "",
+        _maybe_fold(f"{own_rows} field(s) with another writer", own_md, own_rows),
         "## Unsupported resources",
         "",
         _maybe_fold(f"{un_rows} unsupported", un_md, un_rows),

@@ -141,7 +141,7 @@ def phase_status(plan: dict[str, Any], objects: dict[tuple[str, str, str, str], 
         ok = all(o.found and o.adopted and o.synced for o in ps.objects)
         ps.steps["read-only"] = "done" if ok else "pending"
         ps.steps["adopt"] = "done" if ok and not any(o.read_only for o in ps.objects) else "pending"
-        handed = [it["address"] for it in ph["items"] if it["status"] != "unsupported"]
+        handed = [it["address"] for it in ph["items"] if it["status"] not in ("unsupported", "not-adopted")]
         if state_list is None:
             ps.steps["handoff"] = "not-checked"
         else:
