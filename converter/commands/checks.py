@@ -18,9 +18,9 @@ def state_file(ctx: click.Context, param: click.Parameter, value):
         return tuple(state_file(ctx, param, v) for v in value)
     if value is None or value == "-" or "://" in value:
         return value
-    from converter.estate.config import _split_named
+    from converter.estate.config import split_named
 
-    p = Path(_split_named(value)[1])
+    p = Path(split_named(value)[1])
     if p.is_dir():
         hint = f"; did you mean {p / 'terraform.tfstate'}?" if (p / "terraform.tfstate").is_file() else ""
         raise click.BadParameter(f"{value} is a directory: pass the state file (terraform.tfstate){hint}")

@@ -73,7 +73,7 @@ def root_specs(state_path: str | tuple[str, ...] | None, hcl_dir: str | None, va
     sample_root = None
     if meta.get("sample"):
         if states or meta.get("estate_file"):
-            raise click.UsageError("--sample excludes --state and --estate")
+            raise click.UsageError("--sample and --state/--estate exclude each other")
         states = (str(SAMPLE_DIR / "terraform.tfstate"),)
         if hcl_dir is None:
             hcl_dir = str(SAMPLE_DIR)

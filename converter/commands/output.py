@@ -22,10 +22,29 @@ def force_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--force", is_flag=True, help=FORCE_HELP)(fn)
 
 
+def input_paths(inputs: Iterable) -> list[str]:
+    """The local files and directories a run reads, for the "--out must not contain an input" check: repeatable
+    options arrive as tuples, `--state NAME=PATH` carries a root name, and `-` / `s3://` are not local paths."""
+    out: list[str] = []
+    for value in inputs:
+        if value is None or value == "":
+            continue
+        if isinstance(value, (tuple, list)):
+            out.extend(input_paths(value))
+            continue
+        text = str(value)
+        if text == "-" or "://" in text:
+            continue
+        from converter.estate.config import split_named
+
+        out.append(split_named(text)[1])
+    return out
+
+
 def write_output(out_dir: str | Path, files: dict[str, str], secrets: Iterable[str], *, run: OutputRun = WHOLE_TREE,
                  force: bool = False, inputs: Iterable[str | Path | None] = ()) -> WriteResult:
     """write_tree, then one stderr note per file left alone (an edit of the user's, or a file tf2kro did not write)."""
-    res = write_tree(out_dir, files, secrets, run=run, force=force, inputs=inputs)
+    res = write_tree(out_dir, files, secrets, run=run, force=force, inputs=input_paths(inputs))
     for rel in res.kept_edited:
         click.echo(f"note: kept {rel}: edited since tf2kro wrote it (--force replaces it)", err=True)
     for rel in res.kept_foreign:

@@ -137,7 +137,7 @@ def roots_from_states(states: tuple[str, ...], hcl_dir: str | None, var_files: t
                         "estate file (--estate tf2kro.yaml)")
     roots: list[RootSpec] = []
     for value in states:
-        name, source = _split_named(value)
+        name, source = split_named(value)
         if name is None:
             name = default_root_name(source) if len(states) > 1 else "main"
         roots.append(RootSpec(name=name, state=source, hcl=hcl_dir, var_files=var_files, workspace=workspace, region=region))
@@ -151,7 +151,7 @@ def roots_from_states(states: tuple[str, ...], hcl_dir: str | None, var_files: t
     return roots
 
 
-def _split_named(value: str) -> tuple[str | None, str]:
+def split_named(value: str) -> tuple[str | None, str]:
     m = re.match(r"^([a-z][a-z0-9-]{0,31})=(.+)$", value)
     if m and _ROOT_NAME.match(m.group(1)) and not value.startswith("s3://"):
         return m.group(1), m.group(2)
