@@ -26,6 +26,10 @@ FIXED: frozenset[tuple[str, str]] = frozenset({
     ("eks", "DescribeAddonVersions"),  # fleet upgrade: add-on versions compatible with the target Kubernetes
 })
 
+# The state-source reader's own list: reading `s3://bucket/key` state is the one object read tf2kro makes, and only
+# that client may make it (the diff/capture clients never read S3 objects).
+STATE_SOURCE: frozenset[tuple[str, str]] = frozenset({("s3", "GetObject")})
+
 # Never sent, whatever a mapping says: they return secret material, mint credentials or create things.
 DENIED: frozenset[tuple[str, str]] = frozenset({
     ("secretsmanager", "GetSecretValue"),

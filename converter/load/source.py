@@ -142,8 +142,9 @@ def read_s3(loc: S3Location, *, region: str | None = None) -> str:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError
 
     from converter.diff.aws import AwsClients
+    from converter.diff.operations import STATE_SOURCE
 
-    clients = AwsClients(region=region, max_attempts=4)
+    clients = AwsClients(region=region, max_attempts=4, allowed=STATE_SOURCE)
     kwargs = {"Bucket": loc.bucket, "Key": loc.object_key}
     if loc.version_id:
         kwargs["VersionId"] = loc.version_id
