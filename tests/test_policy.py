@@ -214,4 +214,4 @@ def test_validate_command_runs_policies_through_the_runner_hook(converted):
     # bundled defaults allow fewer instance types than the sample fleet: the spot node group is denied
     res = CliRunner().invoke(main, ["validate", str(converted), "--policies", "bundled"])
     assert res.exit_code == 1
-    assert "[allowed-instance-types] Nodegroup eks-managed-node-group-spot-eks-node-group-this" in res.output
+    assert "[allowed-instance-types] Nodegroup staging-sample-eks-managed-node-group-spot-eks-node-group-this" in res.output

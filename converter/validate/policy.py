@@ -258,9 +258,15 @@ def _has_unresolved(node: Any) -> bool:
     return False
 
 
+_PATH_STEP = re.compile(r'([^.\[\]]+)|\["([^"]*)"\]')
+
+
 def _get(obj: Any, path: str) -> Any:
+    """`metadata.annotations["services.k8s.aws/region"]`: dotted steps, and bracketed keys for names that hold dots
+    (annotation keys), so a policy can declare exactly the keys it reads."""
     cur = obj
-    for part in path.split("."):
+    for m in _PATH_STEP.finditer(path):
+        part = m.group(1) if m.group(1) is not None else m.group(2)
         if not isinstance(cur, dict) or part not in cur:
             return None
         cur = cur[part]
