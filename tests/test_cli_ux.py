@@ -138,7 +138,7 @@ def test_inspect_tsv_is_one_resource_per_line_for_awk():
     rep = json.loads(run("inspect", "--state", STATE, "--format", "json").output)
     assert [r[0] for r in rows] == [r["address"] for r in rep["resources"]]
     assert all(len(r) == len(header) for r in rows)
-    assert {r[4] for r in rows} == {"mapped", "folded", "unsupported"}
+    assert {r[4] for r in rows} == {"mapped", "folded", "unsupported", "not-adopted"}
     assert not any("\x1b" in cell for r in rows for cell in r)
 
 

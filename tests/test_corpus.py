@@ -61,8 +61,8 @@ def test_v4_state_converts_and_validates(path, tmp_path, crd_index):
     state = load_state(path)
     assert {r["address"] for r in rep["resources"]} == {i.address for i in state.managed}
     for row in rep["resources"]:
-        assert row["status"] in ("mapped", "folded", "unsupported")
-        if row["status"] == "unsupported":
+        assert row["status"] in ("mapped", "folded", "unsupported", "not-adopted")
+        if row["status"] in ("unsupported", "not-adopted"):
             assert row["reason"]
         if row["status"] == "folded":
             assert row["fold_parent"] in {r["address"] for r in rep["resources"] if r["status"] == "mapped"}

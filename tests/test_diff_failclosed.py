@@ -185,7 +185,7 @@ def test_plan_live_with_unknown_or_deleted_is_blocking(moto: MotoServer, tmp_pat
     out = tmp_path / "plan"
     res = CliRunner().invoke(main, ["plan", "--state", str(path), "--out", str(out), "--live", str(cap)])
     assert res.exit_code == 0, res.output
-    plan = json.loads((out / "plan.json").read_text())
+    plan = json.loads((out / "environments" / "main" / "plan.json").read_text())
     network = next(p for p in plan["phases"] if p["phase"] == "network")
     blocking = {f["kind"] for f in network["findings"] if f["severity"] == "blocking"}
     assert {"not-checked", "deleted"} <= blocking, network["findings"]

@@ -189,7 +189,7 @@ def test_unexpected_exception_says_bug_and_exit_2(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise KeyError("Sup3r-Secret-Value-in-a-message")
 
-    monkeypatch.setattr(convert, "open_estate", boom)
+    monkeypatch.setattr(convert, "open_roots", boom)
     res = _run("convert", "--state", _plain_state(tmp_path), "--out", tmp_path / "o")
     _assert_refused(res, "tf2kro bug", "KeyError")
     assert "Sup3r-Secret" not in res.output + res.stderr  # the message may quote state values: never printed
@@ -201,7 +201,7 @@ def test_keyboard_interrupt_is_130(tmp_path, monkeypatch):
     def interrupted(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(convert, "open_estate", interrupted)
+    monkeypatch.setattr(convert, "open_roots", interrupted)
     res = _run("convert", "--state", _plain_state(tmp_path), "--out", tmp_path / "o")
     assert res.exit_code == 130 and "Traceback" not in res.stderr
 
@@ -302,7 +302,7 @@ def test_non_ascii_keys_are_rendered_as_terraform_does(tmp_path):
     text = "".join(p.read_text(encoding="utf-8") for p in out.rglob("rollback-imports.tf"))
     assert 'aws_vpc.fe["ünïcode"]' in text and 'aws_vpc.fe["日本"]' in text and 'aws_vpc.fe["tab\\there"]' in text
     assert "\\u00fc" not in text
-    plan_doc = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    plan_doc = json.loads((out / "environments" / "main" / "plan.json").read_text(encoding="utf-8"))
     addrs = {it["address"] for ph in plan_doc["phases"] for it in ph["items"]}
     assert 'aws_vpc.fe["ünïcode"]' in addrs
     # `terraform state list` prints UTF-8: --status must match those lines

@@ -145,7 +145,7 @@ def test_security_groups_written_by_a_service_or_controller_are_not_adopted(tmp_
     assert row["status"] == "not-adopted" and writer in row["reason"]
     out = tmp_path / "plan"
     assert CliRunner().invoke(main, ["plan", "--state", path, "--out", str(out)]).exit_code == 0
-    pr = "".join(p.read_text() for p in (out / "prs").glob("*.md"))
+    pr = "".join(p.read_text() for p in (out / "prs").rglob("*.md"))
     assert "## Shared ownership" in pr and "`aws_security_group.sg`" in pr and "not-adopted" in pr
 
 
@@ -245,3 +245,21 @@ def test_ec2_tag_on_the_eks_cluster_security_group_names_eks_as_owner(tmp_path):
     conv = load_estate(path).result.conversions["aws_ec2_tag.cluster_primary_security_group"]
     assert conv.status is Status.UNSUPPORTED
     assert "Amazon EKS" in conv.reason and "aws_eks_cluster.this.vpc_config.0.cluster_security_group_id" in conv.reason
+
+
+def test_two_roots_converted_together_keep_the_other_roots_subnet_tags(tmp_path):
+    """The CLI path: `convert --state vpc=… --state eks=…` reads every root before mapping any, so the VPC root's
+    subnets carry the EKS root's `aws_ec2_tag` keys in the tags ACK syncs as an exact set, and the EKS root says
+    where its tags went instead of leaving them silently in Terraform."""
+    vpc, eks = _vpc_root(tmp_path), _eks_root(tmp_path)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["convert", "--state", f"vpc={vpc}", "--state", f"eks={eks}", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    review = list(yaml.safe_load_all((out / "vpc" / "network" / "review" / "ack-objects.yaml").read_text()))
+    subnets = [o for o in review if o and o["kind"] == "Subnet"]
+    assert len(subnets) == 2
+    for obj in subnets:
+        assert _tag_map(obj) == {**sf.TAGS, **EKS_TAGS}
+    report = json.loads((out / "eks" / "report.json").read_text())
+    assert {r["status"] for r in report["resources"]} == {"unsupported"}
+    assert all("folds into that object" in r["reason"] for r in report["resources"])
