@@ -76,7 +76,7 @@ def test_user_file_in_tf2kro_tree_survives_reruns(tmp_path: Path) -> None:
     assert _run("convert", "--state", STATE, "--out", out).exit_code == 0
     (out / "values.yaml").write_text("user: 1\n")
     (out / "network" / "NOTES.md").write_text("notes\n")
-    for args in ([], ["--phase", "network"], ["--env", "other"], []):
+    for args in ([], ["--phase", "network"], ["--read-only"], []):
         res = _run("convert", "--state", STATE, "--out", out, *args)
         assert res.exit_code == 0, res.output
         assert (out / "values.yaml").read_text() == "user: 1\n"
@@ -91,7 +91,7 @@ def test_rerun_is_byte_identical_including_manifest(tmp_path: Path) -> None:
     man = _manifest(out)
     assert set(man) == set(_tree(out, manifest=False))
     for rel, entry in man.items():
-        assert entry["sha256"] == hashlib.sha256(first[rel]).hexdigest() and entry["command"] == "convert"
+        assert entry["sha256"] == hashlib.sha256(first[rel]).hexdigest() and entry["command"] == "convert --env main"
     assert _run("convert", "--state", STATE, "--out", out).exit_code == 0
     assert _tree(out) == first
 
@@ -101,7 +101,7 @@ def test_edited_generated_file_is_kept_and_reported_then_forced(tmp_path: Path) 
     assert _run("convert", "--state", STATE, "--out", out).exit_code == 0
     fresh = (out / "network" / "rgd.yaml").read_bytes()
     (out / "network" / "rgd.yaml").write_text("# my edit\n")
-    res = _run("convert", "--state", STATE, "--out", out, "--env", "other")
+    res = _run("convert", "--state", STATE, "--out", out, "--read-only")  # a different rendering of the same env
     assert res.exit_code == 0, res.output
     assert "kept network/rgd.yaml" in res.stderr and "--force" in res.stderr
     assert (out / "network" / "rgd.yaml").read_text() == "# my edit\n"
@@ -135,8 +135,8 @@ def test_phase_runs_merge(tmp_path: Path) -> None:
     assert yaml.safe_load((out / "kustomization.yaml").read_text())["resources"] == ["network", "identity"]
     assert json.loads((out / "report.json").read_text())["counts"]["mapped"] > 0
     man = _manifest(out)
-    assert man["network/rgd.yaml"]["command"] == "convert --phase network"
-    assert man["identity/rgd.yaml"]["command"] == "convert --phase identity"
+    assert man["network/rgd.yaml"]["command"] == "convert --env main --phase network"
+    assert man["identity/rgd.yaml"]["command"] == "convert --env main --phase identity"
     # re-running one phase changes nothing; an `all` run gives exactly the tree a fresh `all` run gives
     before = _tree(out, manifest=False)
     assert _run("convert", "--state", STATE, "--out", out, "--phase", "network").exit_code == 0
@@ -145,6 +145,22 @@ def test_phase_runs_merge(tmp_path: Path) -> None:
     fresh = tmp_path / "fresh"
     assert _run("convert", "--state", STATE, "--out", fresh).exit_code == 0
     assert _tree(out) == _tree(fresh)
+
+
+def test_convert_of_another_env_does_not_take_over_an_envs_output(tmp_path: Path) -> None:
+    """convert writes `<phase>/…` without an environment level: a second environment into the same --out would
+    replace the first one's output. It is refused (exit 2, nothing written) unless --force."""
+    out = tmp_path / "c"
+    assert _run("convert", "--state", STATE, "--out", out, "--env", "staging").exit_code == 0
+    staging = _tree(out)
+    res = _run("convert", "--state", STATE, "--out", out, "--env", "prod")
+    assert res.exit_code == 2 and "belongs to another run's output (`convert --env staging`" in res.output
+    assert _tree(out) == staging
+    res = _run("convert", "--state", STATE, "--out", out, "--env", "prod", "--force")
+    assert res.exit_code == 0, res.output
+    assert "prod-" in (out / "network" / "instance.yaml").read_text()
+    assert {e["scope"] for e in _manifest(out).values()} <= {"convert:index"} | {f"convert:prod:{p}" for p in
+                                                                                ("network", "identity", "cluster", "addons", "other")}
 
 
 def test_plan_env_runs_merge(tmp_path: Path) -> None:
@@ -240,7 +256,9 @@ def _worker(out: str, rounds: int, wid: int, q) -> None:  # runs in a forked pro
     outcomes = []
     expected: set[str] | None = None
     for i in range(rounds):
-        res = CliRunner().invoke(main, ["convert", "--state", str(STATE), "--out", out, "--env", f"e{(i + wid) % 2}"])
+        # two different renderings of one environment, alternating (another env into one --out is refused)
+        res = CliRunner().invoke(main, ["convert", "--state", str(STATE), "--out", out,
+                                        *(["--read-only"] if (i + wid) % 2 else [])])
         text = res.output + (repr(res.exception) if res.exception and not isinstance(res.exception, SystemExit) else "")
         outcomes.append((res.exit_code, "in use" in text, "Traceback" in text or res.exit_code not in (0, 2), text[-300:]))
         if res.exit_code == 0:
@@ -322,7 +340,7 @@ def test_second_run_while_locked_exits_in_use(tmp_path: Path, monkeypatch: pytes
     fd = os.open(out, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # another run holds the directory
-        res = _run("convert", "--state", STATE, "--out", out, "--env", "other")
+        res = _run("convert", "--state", STATE, "--out", out, "--read-only")
     finally:
         os.close(fd)
     assert res.exit_code == 2 and "in use" in res.stderr, res.output

@@ -66,28 +66,29 @@ def _root_kustomization(phases: list[str]) -> str:
     }])
 
 
-def convert_output_run(phase: str, *, multi: bool = False) -> OutputRun:
-    """A `convert --phase P` run owns P's directory; `all` owns every phase directory. The root kustomization.yaml
-    is regenerated from the phase directories present after the merge, so phase runs into one --out add up;
-    report.json always describes the whole estate of the latest run. A multi-root run (`<root>/<phase>/…`) owns
-    the whole convert tree: its root kustomization lists the roots."""
+def convert_output_run(phase: str, env: str = "main", *, multi: bool = False) -> OutputRun:
+    """A `convert --env E --phase P` run owns P's directory of environment E; `all` owns every phase directory of E.
+    The root kustomization.yaml is regenerated from the phase directories present after the merge, so phase runs
+    into one --out add up; report.json always describes the whole estate of the latest run. Another environment's
+    output at the same paths is not replaced (the writer refuses without --force): one --out per environment. A
+    multi-root run (`<root>/<phase>/…`) owns the whole convert tree of E: its root kustomization lists the roots."""
     if multi:
-        return OutputRun(command="convert --estate", scope_of=lambda rel: "convert:estate",
-                         replaces=lambda scope: scope.startswith("convert:"))
+        return OutputRun(command=f"convert --estate --env {env}", scope_of=lambda rel: f"convert:{env}:estate",
+                         replaces=lambda scope: scope.startswith(f"convert:{env}:"))
 
     def scope_of(rel: str) -> str:
-        return f"convert:{rel.split('/', 1)[0]}" if "/" in rel else "convert:index"
+        return f"convert:{env}:{rel.split('/', 1)[0]}" if "/" in rel else "convert:index"
 
     def replaces(scope: str) -> bool:
-        return scope == f"convert:{phase}" if phase != "all" else scope.startswith("convert:")
+        return scope == f"convert:{env}:{phase}" if phase != "all" else scope.startswith(f"convert:{env}:")
 
     def index(paths: list[str], read) -> dict[str, str]:
         present = {p.split("/", 1)[0] for p in paths if p.endswith("/kustomization.yaml") and p.count("/") == 1}
         order = {p: i for i, p in enumerate(PHASES)}
         return {"kustomization.yaml": _root_kustomization(sorted(present, key=lambda p: (order.get(p, len(order)), p)))}
 
-    return OutputRun(command="convert" + ("" if phase == "all" else f" --phase {phase}"), scope_of=scope_of,
-                     replaces=replaces, index=index, index_scope="convert:index")
+    return OutputRun(command=f"convert --env {env}" + ("" if phase == "all" else f" --phase {phase}"),
+                     scope_of=scope_of, replaces=replaces, index=index, index_scope="convert:index")
 
 
 def render_roots(roots: EstateRoots, opts: EmitOptions) -> dict[str, str]:
@@ -129,7 +130,7 @@ def convert(state_path, hcl_dir, var_files, region, out_dir, force, phase, env, 
     files = render_roots(roots, opts) if multi else render_tree(roots.estates[0], opts)
     progress.stage("write", f"{len(files)} files")
     inputs = tuple(str(s.state) for s in roots.specs) + tuple(str(s.hcl) for s in roots.specs if s.hcl) + tuple(var_files) + ((live_file,) if live_file else ())
-    write_output(out_dir, files, roots.secrets(), run=convert_output_run(phase, multi=multi), force=force,
+    write_output(out_dir, files, roots.secrets(), run=convert_output_run(phase, env, multi=multi), force=force,
                  inputs=inputs)
     progress.finish()
     for spec, estate in zip(roots.specs, roots.estates, strict=True):

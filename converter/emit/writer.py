@@ -373,6 +373,16 @@ def _merge(out: Path, out_fd: int, files: dict[str, str], secrets: list[str], ru
     def replaced(scope: str) -> bool:
         return scope == run.index_scope or run.replaces(scope)
 
+    # a path another run owns (another environment's convert output at the same paths) is not taken over silently:
+    # replacing it would destroy that run's output although neither run's user edited anything
+    taken = sorted(rel for rel, (_data, scope) in new.items()
+                   if rel in manifest and manifest[rel]["scope"] != scope and not replaced(manifest[rel]["scope"]))
+    if taken and not force:
+        other = manifest[taken[0]]
+        raise ToolError(f"refusing to write: {taken[0]}" + (f" (and {len(taken) - 1} more)" if len(taken) > 1 else "")
+                        + f" belongs to another run's output (`{other.get('command', '?')}`, scope {other['scope']}); "
+                        "write this run to its own --out (e.g. one directory per environment), or pass --force to "
+                        "replace that output", source=str(out))
     survivors = {rel for rel, e in manifest.items() if not replaced(e["scope"]) and rel not in new}
     if run.index is not None:
         def read(rel: str) -> str:
