@@ -241,22 +241,28 @@ def _policy_json(value: Any, ctx: NormContext) -> Any:
     return _canon_policy(doc)
 
 
-@normaliser("policy_map")
-def _policy_map(value: Any, ctx: NormContext) -> Any:
-    """Inline policies: [{PolicyName, PolicyDocument}] (IAM) or {name: document} (ACK) → {name: canonical doc}."""
-    pairs: list[tuple[Any, Any]] = []
+def _policy_pairs(value: Any) -> list[tuple[Any, Any]] | None:
+    """(name, document) pairs of inline policies in either shape: [{PolicyName, PolicyDocument}] (IAM) or
+    {name: document} / [{name, policy}] (ACK); None when the value is neither (compared as it is)."""
     if isinstance(value, dict):
-        pairs = list(value.items())
-    elif isinstance(value, list):
+        return list(value.items())
+    if isinstance(value, list):
+        pairs: list[tuple[Any, Any]] = []
         for p in value:
             if isinstance(p, dict) and "PolicyName" in p:
                 pairs.append((p["PolicyName"], p.get("PolicyDocument")))
             elif isinstance(p, dict) and "name" in p:
                 pairs.append((p["name"], p.get("policy")))
-    elif value is None:
-        return {}
-    else:
-        return value
+        return pairs
+    return None
+
+
+@normaliser("policy_map")
+def _policy_map(value: Any, ctx: NormContext) -> Any:
+    """Inline policies: [{PolicyName, PolicyDocument}] (IAM) or {name: document} (ACK) → {name: canonical doc}."""
+    pairs = _policy_pairs(value)
+    if pairs is None:
+        return {} if value is None else value
     return {str(k): _policy_json(v, ctx) for k, v in sorted(pairs, key=lambda kv: str(kv[0])) if k}
 
 
@@ -284,19 +290,9 @@ def policy_text(value: Any) -> Any:
 def _policy_map_exact(value: Any, ctx: NormContext) -> Any:
     """Inline policies as iam-controller compares them (delta.go `MapStringStringPEqual`: byte-exact text per name):
     [{PolicyName, PolicyDocument}] (IAM) or {name: text} (ACK) → {name: exact text}. Key order matters."""
-    pairs: list[tuple[Any, Any]] = []
-    if isinstance(value, dict):
-        pairs = list(value.items())
-    elif isinstance(value, list):
-        for p in value:
-            if isinstance(p, dict) and "PolicyName" in p:
-                pairs.append((p["PolicyName"], p.get("PolicyDocument")))
-            elif isinstance(p, dict) and "name" in p:
-                pairs.append((p["name"], p.get("policy")))
-    elif value is None:
-        return {}
-    else:
-        return value
+    pairs = _policy_pairs(value)
+    if pairs is None:
+        return {} if value is None else value
     return {str(k): policy_text(v) for k, v in sorted(pairs, key=lambda kv: str(kv[0])) if k}
 
 
