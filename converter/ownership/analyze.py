@@ -158,6 +158,17 @@ def _drop_field(mo: Any, path: str) -> bool:
     return False
 
 
+def _settle_tags(objects: Any, set_by: str, winner: str) -> None:
+    """One tag entry per key after folding (the later writer wins, as in AWS), the clash noted, the body rebuilt."""
+    for mo in objects:
+        clashes = _dedupe_tags(mo)
+        if clashes:
+            mo.conversion.omissions.append(Omission(
+                "spec.tags", f"keys {', '.join(sorted(clashes))} are set {set_by} with different values: "
+                             f"{winner} is rendered"))
+        _rebody(mo)
+
+
 def _dedupe_tags(mo: Any) -> list[str]:
     """Tags folded from `aws_ec2_tag` can repeat a key the object already has: one entry per key (the fold's
     value wins — it is the later write). Returns the keys whose values disagreed."""
@@ -252,13 +263,8 @@ class OwnershipAnalysis:
                     address=mo.inst.address, tf_type=mo.inst.type, field=fld, decision="fold",
                     writers=[Writer(kind="terraform", name=conv.type, address=addr)],
                     reason=reason, rule=f"writers.{conv.type}", controller=self._controller(mo, fld)))
-        for mo in tagged.values():  # a folded aws_ec2_tag can repeat a key the object's own tags_all already has
-            clashes = _dedupe_tags(mo)
-            if clashes:
-                mo.conversion.omissions.append(Omission(
-                    "spec.tags", f"keys {', '.join(sorted(clashes))} are set by the object and by aws_ec2_tag with "
-                                 "different values: the aws_ec2_tag value is rendered"))
-            _rebody(mo)
+        # a folded aws_ec2_tag can repeat a key the object's own tags_all already has
+        _settle_tags(tagged.values(), "by the object and by aws_ec2_tag", "the aws_ec2_tag value")
 
     @staticmethod
     def _own_attribute_empty(mo: Any, fld: str) -> bool:
@@ -310,13 +316,7 @@ class OwnershipAnalysis:
                                 "rendered field; remove it from that root's Terraform in the same phase"),
                         rule=f"writers.{inst.type}", controller=self._controller(parent, fld)))
                 break
-        for mo in touched.values():
-            clashes = _dedupe_tags(mo)
-            if clashes:
-                mo.conversion.omissions.append(Omission(
-                    "spec.tags", f"keys {', '.join(sorted(clashes))} are set by this state and by another root's "
-                                 "aws_ec2_tag with different values: the folded value is rendered"))
-            _rebody(mo)
+        _settle_tags(touched.values(), "by this state and by another root's aws_ec2_tag", "the folded value")
 
     def account_foreign_writers(self) -> None:
         """A writer in THIS state whose target is in another given root: say where it folds (never silently left).
