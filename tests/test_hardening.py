@@ -389,12 +389,12 @@ def test_interrupted_write_keeps_previous_output(tmp_path: Path, monkeypatch: py
         return real_write(*a, **kw)
 
     monkeypatch.setattr(writer, "_write_temp", failing_write)
-    from converter.commands.convert import render_tree
+    from converter.commands.convert import convert_output_run, render_tree
 
     estate = load_estate(SAMPLE_STATE)
-    files = render_tree(estate, EmitOptions(env="changed"))
+    files = render_tree(estate, EmitOptions(env="changed"))  # other names, so every file would change
     with pytest.raises(type(exc)):
-        writer.write_tree(out, files, estate.secrets())
+        writer.write_tree(out, files, estate.secrets(), run=convert_output_run("all"))
     monkeypatch.undo()
     assert calls["n"] == 4
     after = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}

@@ -19,7 +19,6 @@ from converter.pipeline import SAMPLE_DIR, load_estate
 from converter.validate.runner import size_problems
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-CRDS = next((p / "shared" / "crds" for p in REPO_ROOT.parents if (p / "shared" / "crds").is_dir()), None)
 REF = re.compile(r"\$\{([a-z][a-zA-Z0-9]*)\.")
 
 
@@ -95,11 +94,9 @@ def test_rendered_tree_sync_options_and_validator_on_split_output(estate, tmp_pa
             insts = {i["kind"]: i for i in yaml.safe_load_all(inst_file.read_text())}
             opts = insts[d["spec"]["schema"]["kind"]]["metadata"]["annotations"]["argocd.argoproj.io/sync-options"]
             assert set(opts.split(",")) == {"ServerSideApply=true", "SkipDryRunOnMissingResource=true"}
-    if CRDS is None:
-        pytest.skip("../shared/crds not present: kro static validation of the split output not run")
     from converter.validate.runner import validate_tree
 
-    rep = validate_tree(tmp_path / "out", [CRDS])
+    rep = validate_tree(tmp_path / "out", [])  # the CRD schemas bundled with tf2kro
     assert not rep.errors, [str(e) for e in rep.errors][:5]
     assert not [w for w in rep.warnings if w.code in ("object-large", "duplicate-object")]
 
@@ -126,7 +123,7 @@ def test_size_limits_in_validate(tmp_path):
     # through the CLI: an oversized object is an error finding, exit 1 (findings), naming the file
     (tmp_path / "t").mkdir()
     (tmp_path / "t" / "big.yaml").write_text(yaml.safe_dump(_cm(ETCD_REQUEST_LIMIT + 10)))
-    args = ["validate", str(tmp_path / "t")] + (["--crds", str(CRDS)] if CRDS else ["--crds", str(tmp_path / "t")])
+    args = ["validate", str(tmp_path / "t")]
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 1 and "big.yaml" in res.output and "1.5 MiB" in res.output, res.output
 
