@@ -11,11 +11,16 @@ counted, and retry throttling adaptively.
   included) is counted per service/operation; the report prints the totals.
 - **Throttling**: botocore `adaptive` retry mode (client-side rate limiting + exponential backoff) with a
   configurable `max_attempts`.
+- **Concurrency**: per-object reads fan out over `read_workers` threads (`LiveReader`); boto3 clients are
+  thread-safe for calls but sessions are not, so clients are created under a lock (in practice before the fan-out),
+  the counters are updated under a lock (`Counter[k] += 1` is a read-modify-write), and the HTTP connection pool is
+  at least `read_workers` wide so workers do not queue for a socket.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,6 +64,8 @@ class AwsClients:
     profile: str | None = None
     endpoint_url: str | None = None
     max_attempts: int = 8
+    # threads for per-object reads (EKS node groups, SQS attributes, DescribeSecret, ...); 1 = strictly serial
+    read_workers: int = 8
     # (client, operation) pairs that may be sent; None = the installed mappings' reads + operations.FIXED
     allowed: frozenset[tuple[str, str]] | None = None
     extra_handlers: list[tuple[str, Callable[..., Any]]] = field(default_factory=list)
@@ -66,8 +73,13 @@ class AwsClients:
     attempts: Counter = field(default_factory=Counter)  # (service, operation) -> HTTP attempts (retries count)
     _clients: dict[str, Any] = field(default_factory=dict)
     _session: Any = None
+    _lock: Any = field(default_factory=threading.RLock, repr=False)
 
     def session(self) -> Any:
+        with self._lock:
+            return self._session_locked()
+
+    def _session_locked(self) -> Any:
         if self._session is None:
             import boto3
             from botocore.exceptions import BotoCoreError
@@ -83,19 +95,21 @@ class AwsClients:
         return self.region or self.session().region_name or "us-east-1"
 
     def client(self, service: str) -> Any:
-        if service in self._clients:
-            return self._clients[service]
-        from botocore.config import Config
+        with self._lock:  # one client per service even when a worker asks first; sessions are not thread-safe
+            if service in self._clients:
+                return self._clients[service]
+            from botocore.config import Config
 
-        cfg = Config(
-            retries={"mode": "adaptive", "max_attempts": self.max_attempts},
-            connect_timeout=10,
-            read_timeout=60,
-            user_agent_extra="tf2kro-diff",
-        )
-        client = self._new_client(service, cfg)
-        self._clients[service] = client
-        return client
+            cfg = Config(
+                retries={"mode": "adaptive", "max_attempts": self.max_attempts},
+                connect_timeout=10,
+                read_timeout=60,
+                user_agent_extra="tf2kro-diff",
+                max_pool_connections=max(10, self.read_workers),
+            )
+            client = self._new_client(service, cfg)
+            self._clients[service] = client
+            return client
 
     def _new_client(self, service: str, cfg: Any, *, counted: bool = True) -> Any:
         kwargs: dict[str, Any] = {"config": cfg}
@@ -161,21 +175,30 @@ class AwsClients:
                                  "nothing more was checked")
 
     def _count_call(self, model: Any = None, **kw: Any) -> None:
-        self.calls[(model.service_model.service_name, model.name)] += 1
+        with self._lock:
+            self.calls[(model.service_model.service_name, model.name)] += 1
 
     def _count_attempt(self, request: Any = None, event_name: str = "", **kw: Any) -> None:
         parts = event_name.split(".")  # before-send.<service id>.<Operation>
         svc, op = (parts[1], parts[2]) if len(parts) >= 3 else ("?", "?")
-        self.attempts[(svc, op)] += 1
+        with self._lock:
+            self.attempts[(svc, op)] += 1
 
     # ------------------------------------------------------------------------------------------ totals
     @property
     def total_calls(self) -> int:
-        return sum(self.calls.values())
+        with self._lock:
+            return sum(self.calls.values())
 
     @property
     def total_attempts(self) -> int:
-        return sum(self.attempts.values())
+        with self._lock:
+            return sum(self.attempts.values())
+
+    def calls_snapshot(self) -> dict[tuple[str, str], int]:
+        """A consistent copy of the per-operation call counts (workers may be counting)."""
+        with self._lock:
+            return dict(self.calls)
 
 
 # Error codes that mean "you may not read this" / "this API does not exist here": the type becomes `unknown`.

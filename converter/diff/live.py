@@ -27,6 +27,8 @@ import copy
 import datetime as _dt
 import json
 import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -272,7 +274,7 @@ class LiveReader:
         `also_managed` = live ids other types of the same API manage (not unmanaged)."""
         tr = TypeRead(tf_type=tf_type, requested=sorted(ids))
         before = self.clients.total_calls
-        before_ops = dict(self.clients.calls)
+        before_ops = self.clients.calls_snapshot()
         try:
             if d.get("per_id"):
                 found = self._read_per_id(d, ids, instances, tr)
@@ -285,7 +287,7 @@ class LiveReader:
             tr.status, tr.reason = "unknown", exc.reason
             tr.items, tr.missing, tr.unmanaged = {}, [], {}
         tr.calls = self.clients.total_calls - before
-        tr.api_calls = {f"{s}:{o}": n - before_ops.get((s, o), 0) for (s, o), n in sorted(self.clients.calls.items())
+        tr.api_calls = {f"{s}:{o}": n - before_ops.get((s, o), 0) for (s, o), n in sorted(self.clients.calls_snapshot().items())
                         if n - before_ops.get((s, o), 0)}
         return tr
 
@@ -355,6 +357,7 @@ class LiveReader:
                 listed = self._call_all(lst.get("client", d["client"]), lst["operation"], dict(lst.get("params") or {}),
                                         lst["items"])
                 existing = {str(search(lst.get("id", "@"), x)) for x in listed}
+            jobs: list[tuple[str, dict[str, Any], Any]] = []
             for i in ids:
                 attrs = instances.get(i, {})
                 # the main parameter: the state id, or the state path `from` (when the id is composite)
@@ -371,23 +374,32 @@ class LiveReader:
                     v = resolve(attrs, src) if isinstance(src, str) else src
                     if v is not MISSING and v is not None:
                         _set_param(params, p, v)
-                try:
-                    item = self._call_one(d["client"], d["operation"], params, d.get("item", "."))
-                    if d.get("match"):
-                        # `item` is a list: keep the element whose `match` is the requested key (a filtered
-                        # list call, e.g. ListGrants(GrantId=…)); none = not found
-                        item = next((x for x in (item if isinstance(item, list) else [])
-                                     if str(search(d["match"], x)) == str(key)), None)
-                except Exception as exc:  # noqa: BLE001
+                jobs.append((i, params, key))
+
+            def read(job: tuple[str, dict[str, Any], Any]) -> Any:
+                _, params, key = job
+                item = self._call_one(d["client"], d["operation"], params, d.get("item", "."))
+                if d.get("match"):
+                    # `item` is a list: keep the element whose `match` is the requested key (a filtered
+                    # list call, e.g. ListGrants(GrantId=…)); none = not found
+                    item = next((x for x in (item if isinstance(item, list) else [])
+                                 if str(search(d["match"], x)) == str(key)), None)
+                return item
+
+            def take(job: tuple[str, dict[str, Any], Any], item: Any, exc: BaseException | None) -> None:
+                if exc is not None:
                     category, msg = classify_error(exc)
                     if category == "not_found" or _code(exc) in set(d.get("not_found") or ()):
-                        continue
+                        return
                     _abort_if_unreachable(category, msg)
                     if category == "error" and not _is_aws_error(exc):
-                        raise
+                        raise exc
                     raise _TypeFailed(f"{category}: {msg}", category) from None
                 if item is not None and self._exists(d, item):
-                    found[i] = _jsonable(item)
+                    found[job[0]] = _jsonable(item)
+
+            self.clients.client(d["client"])  # created here, not by the workers
+            self._ordered(jobs, read, take)
         except _TypeFailed:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -447,6 +459,8 @@ class LiveReader:
     def _join_per_id(self, d: dict[str, Any], name: str, j: dict[str, Any], found: dict[str, Any]) -> None:
         pid = j["per_id"]
         absent = set(j.get("absent") or ())
+        client_name = j.get("client", d["client"])
+        jobs: list[tuple[dict[str, Any], dict[str, Any]]] = []
         for sid, it in found.items():
             params = dict(j.get("params") or {})
             if pid.get("from_state_id"):
@@ -458,14 +472,54 @@ class LiveReader:
             for p, expr in (pid.get("extra") or {}).items():
                 # more parameters of the same call, from the live item (DescribeAccessEntry → clusterName)
                 params[p] = search(expr, it)
+            jobs.append((it, params))
+
+        def read(job: tuple[dict[str, Any], dict[str, Any]]) -> Any:
+            return self._call_one(client_name, j["operation"], job[1], j.get("item", "."))
+
+        def take(job: tuple[dict[str, Any], dict[str, Any]], value: Any, exc: BaseException | None) -> None:
+            if exc is not None:
+                if _code(exc) not in absent:
+                    raise exc
+                value = None
+            job[0].setdefault("_join", {})[name] = _jsonable(value)
+
+        self.clients.client(client_name)  # created here, not by the workers
+        self._ordered(jobs, read, take)
+
+    # ------------------------------------------------------------------------------------------ fan-out
+    def _ordered(self, jobs: list[Any], read: Callable[[Any], Any],
+                 take: Callable[[Any, Any, BaseException | None], None]) -> None:
+        """`read(job)` for every job, at most `clients.read_workers` at a time, and `take(job, result, error)` in
+        the main thread in JOB ORDER — the same order, hence the same report bytes, as a serial read. The first
+        job runs alone: an API the endpoint lacks or a denied read fails the type after one call, as serially,
+        instead of `read_workers` calls. When `take` raises (the type failed, the endpoint is gone), the jobs not
+        yet started are cancelled and the ones in flight are waited for (their calls still count) before the
+        error propagates: no read outlives its type."""
+        workers = max(1, int(getattr(self.clients, "read_workers", 1) or 1))
+
+        def run(job: Any, fut: Any = None) -> None:
+            value: Any = None
+            error: BaseException | None = None
             try:
-                value = self._call_one(j.get("client", d["client"]), j["operation"], params, j.get("item", "."))
-            except Exception as exc:  # noqa: BLE001
-                if _code(exc) in absent:
-                    value = None
-                else:
-                    raise
-            it.setdefault("_join", {})[name] = _jsonable(value)
+                value = fut.result() if fut is not None else read(job)
+            except Exception as exc:  # noqa: BLE001 - `take` decides (not found, unknown type, abort)
+                error = exc
+            take(job, value, error)
+
+        if workers == 1 or len(jobs) <= 1:
+            for job in jobs:
+                run(job)
+            return
+        run(jobs[0])
+        rest = jobs[1:]
+        pool = ThreadPoolExecutor(max_workers=min(workers, len(rest)), thread_name_prefix="tf2kro-read")
+        try:
+            futures = [pool.submit(read, job) for job in rest]
+            for job, fut in zip(rest, futures, strict=True):
+                run(job, fut)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     # ------------------------------------------------------------------------------------------ estate
     def read_estate(self, estate: Any, *, phase: str | None = None, region: str | None = None,
