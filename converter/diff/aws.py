@@ -19,14 +19,20 @@ counted, and retry throttling adaptively.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from converter.model import ToolError
+
+# the calls of the type being read in this thread (and its per-id workers, which run in a copy of its context):
+# types are read concurrently, so "total after - total before" would count other types' calls
+TYPE_CALLS: contextvars.ContextVar[Counter | None] = contextvars.ContextVar("tf2kro_type_calls", default=None)
 
 
 class ReadOnlyViolation(ToolError):
@@ -74,6 +80,21 @@ class AwsClients:
     _clients: dict[str, Any] = field(default_factory=dict)
     _session: Any = None
     _lock: Any = field(default_factory=threading.RLock, repr=False)
+    _slots: Any = None
+    _lost: AwsUnreachable | None = None  # set when the endpoint went away: every later call stops at once
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        """One of `read_workers` call slots: held around every read call, so however types and per-id reads are
+        fanned out, at most `read_workers` calls are in flight. After the endpoint was lost, no new call starts."""
+        with self._lock:
+            if self._slots is None:
+                self._slots = threading.BoundedSemaphore(max(1, int(self.read_workers or 1)))
+            slots = self._slots
+        with slots:
+            if self._lost is not None:
+                raise AwsUnreachable(str(self._lost))
+            yield
 
     def session(self) -> Any:
         with self._lock:
@@ -165,18 +186,23 @@ class AwsClients:
             raise ReadOnlyViolation(f"refused {service}:{name}: not in tf2kro's read-only allow-list "
                                     "(the reads named in mappings/ plus sts:GetCallerIdentity, eks:DescribeAddonVersions)")
 
-    @staticmethod
-    def _stop_connection_retries(attempts: int | None = None, caught_exception: BaseException | None = None,
+    def _stop_connection_retries(self, attempts: int | None = None, caught_exception: BaseException | None = None,
                                  **kw: Any) -> None:
         """A connection failure is retried once, not `max_attempts` times with backoff for every type: the endpoint
         is gone, so the scan stops (exit 2) instead of waiting minutes for an all-unknown report."""
         if caught_exception is not None and type(caught_exception).__name__ in _CONNECTION and (attempts or 0) >= 2:
-            raise AwsUnreachable(f"endpoint unreachable ({type(caught_exception).__name__}) after {attempts} attempts; "
-                                 "nothing more was checked")
+            lost = AwsUnreachable(f"endpoint unreachable ({type(caught_exception).__name__}) after {attempts} attempts; "
+                                  "nothing more was checked")
+            self._lost = lost
+            raise lost
 
     def _count_call(self, model: Any = None, **kw: Any) -> None:
+        key = (model.service_model.service_name, model.name)
         with self._lock:
-            self.calls[(model.service_model.service_name, model.name)] += 1
+            self.calls[key] += 1
+            per_type = TYPE_CALLS.get()
+            if per_type is not None:
+                per_type[key] += 1
 
     def _count_attempt(self, request: Any = None, event_name: str = "", **kw: Any) -> None:
         parts = event_name.split(".")  # before-send.<service id>.<Operation>

@@ -23,10 +23,12 @@ The result (`LiveRead`) is plain JSON: `inventory capture` writes it, `diff --li
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import datetime as _dt
 import json
 import re
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -36,7 +38,7 @@ from typing import Any
 
 import jmespath
 
-from converter.diff.aws import AwsClients, classify_error
+from converter.diff.aws import TYPE_CALLS, AwsClients, classify_error
 from converter.mapping.paths import MISSING, resolve
 from converter.model import ToolError
 
@@ -198,20 +200,23 @@ class LiveReader:
         client = self.clients.client(client_name)
         method = xform_name(operation)
         out: list[Any] = []
-        if client.can_paginate(method):
-            for page in client.get_paginator(method).paginate(**params):
+        with self.clients.slot():
+            if client.can_paginate(method):
+                for page in client.get_paginator(method).paginate(**params):
+                    found = search(items_expr, page)
+                    out.extend(found if isinstance(found, list) else ([found] if found is not None else []))
+            else:
+                page = getattr(client, method)(**params)
                 found = search(items_expr, page)
                 out.extend(found if isinstance(found, list) else ([found] if found is not None else []))
-        else:
-            page = getattr(client, method)(**params)
-            found = search(items_expr, page)
-            out.extend(found if isinstance(found, list) else ([found] if found is not None else []))
         return out
 
     def _call_one(self, client_name: str, operation: str, params: dict[str, Any], item_expr: str) -> Any:
         from botocore import xform_name
 
-        page = getattr(self.clients.client(client_name), xform_name(operation))(**params)
+        client = self.clients.client(client_name)
+        with self.clients.slot():
+            page = getattr(client, xform_name(operation))(**params)
         page = {k: v for k, v in page.items() if k != "ResponseMetadata"}
         return search(item_expr or ".", page)
 
@@ -273,8 +278,19 @@ class LiveReader:
         """Read `ids` (state ids of `tf_type`); `instances` maps id -> state attributes (per-id extra params);
         `also_managed` = live ids other types of the same API manage (not unmanaged)."""
         tr = TypeRead(tf_type=tf_type, requested=sorted(ids))
-        before = self.clients.total_calls
-        before_ops = self.clients.calls_snapshot()
+        counted: Counter = Counter()
+        token = TYPE_CALLS.set(counted)
+        try:
+            self._read_type(tf_type, d, ids, instances, scope, also_managed, tr)
+        finally:
+            TYPE_CALLS.reset(token)
+        with self.clients._lock:
+            tr.calls = sum(counted.values())
+            tr.api_calls = {f"{s}:{o}": n for (s, o), n in sorted(counted.items()) if n}
+        return tr
+
+    def _read_type(self, tf_type: str, d: dict[str, Any], ids: list[str], instances: dict[str, dict[str, Any]],
+                   scope: dict[str, list[str]], also_managed: set[str], tr: TypeRead) -> None:
         try:
             if d.get("per_id"):
                 found = self._read_per_id(d, ids, instances, tr)
@@ -286,10 +302,6 @@ class LiveReader:
         except _TypeFailed as exc:
             tr.status, tr.reason = "unknown", exc.reason
             tr.items, tr.missing, tr.unmanaged = {}, [], {}
-        tr.calls = self.clients.total_calls - before
-        tr.api_calls = {f"{s}:{o}": n - before_ops.get((s, o), 0) for (s, o), n in sorted(self.clients.calls_snapshot().items())
-                        if n - before_ops.get((s, o), 0)}
-        return tr
 
     def _exists(self, d: dict[str, Any], item: Any) -> bool:
         pred = d.get("exists")
@@ -515,7 +527,8 @@ class LiveReader:
         rest = jobs[1:]
         pool = ThreadPoolExecutor(max_workers=min(workers, len(rest)), thread_name_prefix="tf2kro-read")
         try:
-            futures = [pool.submit(read, job) for job in rest]
+            # each worker counts its calls into this type (TYPE_CALLS): a copy of the context per job
+            futures = [pool.submit(contextvars.copy_context().run, read, job) for job in rest]
             for job, fut in zip(rest, futures, strict=True):
                 run(job, fut)
         finally:
@@ -558,19 +571,33 @@ class LiveReader:
         live = LiveRead(region=region, captured_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
                         scope={"vpc": scope["vpc"], "cluster": scope["cluster"], "tags": self.scope_tags})
         scanned_families: set[tuple[str, str, str]] = set()
-        for n, t in enumerate(sorted(describes, key=lambda t: (describes[t]["client"], t)), 1):
-            if on_type is not None:  # progress (converter.progress.step): type name, index, total
-                on_type(t, n, len(describes))
+        plan: list[tuple[str, dict[str, Any], list[str]]] = []
+        for t in sorted(describes, key=lambda t: (describes[t]["client"], t)):
             d = describes[t]
             fam = _family(d)
             # the unmanaged scan runs once per family
             d_eff = dict(d) if fam not in scanned_families else {k: v for k, v in d.items() if k != "scope"}
             d_eff["_needed_joins"] = sorted(needed.get(t, ()))
             scanned_families.add(fam)
-            ids = sorted(by_type[t])
+            plan.append((t, d_eff, sorted(by_type[t])))
+
+        def read(job: tuple[str, dict[str, Any], list[str]]) -> TypeRead | None:
+            t, d_eff, ids = job
             if not ids and "scope" not in d_eff:
-                continue
-            live.types[t] = self.read_type(t, d_eff, ids, by_type[t], scope, family_ids.get(fam, set()))
+                return None
+            return self.read_type(t, d_eff, ids, by_type[t], scope, family_ids.get(_family(d_eff), set()))
+
+        def take(job: tuple[str, dict[str, Any], list[str]], tr: TypeRead | None, exc: BaseException | None) -> None:
+            if on_type is not None:  # progress (converter.progress.step): type name, index, total
+                on_type(job[0], plan.index(job) + 1, len(plan))
+            if exc is not None:
+                raise exc
+            if tr is not None:
+                live.types[job[0]] = tr
+
+        # types are independent reads (scopes and families decided above): they run concurrently too, every call
+        # still taking one of the `read_workers` slots, and land in `live.types` in this order
+        self._ordered(plan, read, take)
         live.api_calls = {f"{s}:{o}": n for (s, o), n in sorted(self.clients.calls.items())}
         live.http_attempts = self.clients.total_attempts
         return live
