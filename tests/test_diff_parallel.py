@@ -173,3 +173,33 @@ def test_connection_lost_in_a_worker_stops_the_scan(aws_env: None) -> None:  # n
     # the jobs not yet started were cancelled: far fewer than 195 failing reads were attempted
     assert clients.calls[("eks", "DescribeAddon")] < 60
     assert fake.in_flight == 0  # nothing outlives the read
+
+
+@pytest.mark.moto
+def test_types_read_concurrently_share_the_n_slots(moto: MotoServer, tmp_path: Path) -> None:
+    """Types are read concurrently as well: across every service, never more than N requests at once."""
+    from converter.diff.run import capture
+    from converter.pipeline import load_estate
+
+    est = build(moto.client)
+    state = tmp_path / "terraform.tfstate"
+    state.write_text(est.state_json())
+    lock = threading.Lock()
+    seen = {"now": 0, "peak": 0}
+
+    def slow(request: Any, **kw: Any) -> None:
+        with lock:
+            seen["now"] += 1
+            seen["peak"] = max(seen["peak"], seen["now"])
+        time.sleep(0.03)
+        with lock:
+            seen["now"] -= 1
+
+    for workers in (1, 3):
+        seen["peak"] = 0
+        clients = AwsClients(region="eu-west-1", endpoint_url=moto.url, max_attempts=2, read_workers=workers,
+                             extra_handlers=[("before-send", slow)])
+        live = capture(load_estate(state, region="eu-west-1"), clients)
+        assert all(tr.status == "ok" for tr in live.types.values())
+        assert seen["peak"] <= workers
+    assert seen["peak"] > 1  # the 3-slot read did overlap calls
