@@ -28,6 +28,9 @@ def aws_options(fn):
                            "of 2 (no credentials / unreachable endpoint is still 2).")(fn)
     fn = click.option("--max-attempts", type=click.IntRange(1, 30), default=8, show_default=True,
                       help="Attempts per AWS call (adaptive retry mode: backoff + client-side rate limiting).")(fn)
+    fn = click.option("--read-workers", type=click.IntRange(1, 32), default=8, show_default=True,
+                      help="Per-object AWS reads in flight at once (EKS node groups, SQS queues, secrets); "
+                           "1 = serial. Output is identical either way.")(fn)
     fn = click.option("--scope-tag", "scope_tags", multiple=True, metavar="KEY=VALUE",
                       help="Scope the unmanaged scan to resources with this tag (repeatable; default: the estate's VPCs).")(fn)
     fn = click.option("--endpoint-url", default=None, help="AWS endpoint URL (e.g. a moto server).")(fn)
@@ -74,7 +77,8 @@ def discover_ignore(ignore_file: str | None) -> str | None:
 @click.option("--output", "outputs", multiple=True, metavar="[FORMAT:]FILE",
               help="Also write the report to FILE, in FORMAT (md, junit, json, table; default --format); repeatable: "
                    "one scan, several reports. Markdown is chunked: FILE, FILE.2, ...")
-def diff(state_path, hcl_dir, var_files, region, phase, profile, endpoint_url, scope_tags, max_attempts, allow_unknown,
+def diff(state_path, hcl_dir, var_files, region, phase, profile, endpoint_url, scope_tags, read_workers, max_attempts,
+         allow_unknown,
          fmt, ignore_file, live_file, outputs):
     """Diff the estate: ACK spec vs live AWS (adoption-would-change), state vs live (drift), HCL vs state with --hcl
     (pending-terraform-change), unmanaged.
@@ -103,7 +107,8 @@ def diff(state_path, hcl_dir, var_files, region, phase, profile, endpoint_url, s
     else:
         try:
             clients = connect(estate, region=region, profile=profile, endpoint_url=endpoint_url,
-                              max_attempts=max_attempts, echo=lambda line: click.echo(line, err=True))
+                              max_attempts=max_attempts, read_workers=read_workers,
+                              echo=lambda line: click.echo(line, err=True))
             progress.stage("read", "live AWS, per type")
             report = run_diff(estate, clients=clients, phase=phase, scope_tags=tags, ignore=ignore,
                               on_type=progress.step)

@@ -27,7 +27,7 @@ def inventory() -> None:
 @estate_options
 @aws_options
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="Capture file (JSON, mode 0600).")
-def capture_cmd(state_path, hcl_dir, var_files, region, phase, profile, endpoint_url, scope_tags, max_attempts,
+def capture_cmd(state_path, hcl_dir, var_files, region, phase, profile, endpoint_url, scope_tags, read_workers, max_attempts,
                 allow_unknown, out_file):
     """Read every mapped resource of the estate from AWS (read-only, batched) and save it.
 
@@ -47,7 +47,7 @@ def capture_cmd(state_path, hcl_dir, var_files, region, phase, profile, endpoint
     estate = open_estate(state_path, hcl_dir, var_files, region)
     tags = parse_scope_tags(scope_tags)
     clients = connect(estate, region=region, profile=profile, endpoint_url=endpoint_url, max_attempts=max_attempts,
-                      echo=lambda line: click.echo(line, err=True))
+                      read_workers=read_workers, echo=lambda line: click.echo(line, err=True))
     progress.stage("read", "live AWS, per type")
     live = capture(estate, clients, phase=phase, scope_tags=tags, on_type=progress.step)
     progress.finish()

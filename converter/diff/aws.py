@@ -11,17 +11,28 @@ counted, and retry throttling adaptively.
   included) is counted per service/operation; the report prints the totals.
 - **Throttling**: botocore `adaptive` retry mode (client-side rate limiting + exponential backoff) with a
   configurable `max_attempts`.
+- **Concurrency**: per-object reads fan out over `read_workers` threads (`LiveReader`); boto3 clients are
+  thread-safe for calls but sessions are not, so clients are created under a lock (in practice before the fan-out),
+  the counters are updated under a lock (`Counter[k] += 1` is a read-modify-write), and the HTTP connection pool is
+  at least `read_workers` wide so workers do not queue for a socket.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import re
+import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from converter.model import ToolError
+
+# the calls of the type being read in this thread (and its per-id workers, which run in a copy of its context):
+# types are read concurrently, so "total after - total before" would count other types' calls
+TYPE_CALLS: contextvars.ContextVar[Counter | None] = contextvars.ContextVar("tf2kro_type_calls", default=None)
 
 
 class ReadOnlyViolation(ToolError):
@@ -59,6 +70,8 @@ class AwsClients:
     profile: str | None = None
     endpoint_url: str | None = None
     max_attempts: int = 8
+    # threads for per-object reads (EKS node groups, SQS attributes, DescribeSecret, ...); 1 = strictly serial
+    read_workers: int = 8
     # (client, operation) pairs that may be sent; None = the installed mappings' reads + operations.FIXED
     allowed: frozenset[tuple[str, str]] | None = None
     extra_handlers: list[tuple[str, Callable[..., Any]]] = field(default_factory=list)
@@ -66,8 +79,28 @@ class AwsClients:
     attempts: Counter = field(default_factory=Counter)  # (service, operation) -> HTTP attempts (retries count)
     _clients: dict[str, Any] = field(default_factory=dict)
     _session: Any = None
+    _lock: Any = field(default_factory=threading.RLock, repr=False)
+    _slots: Any = None
+    _lost: AwsUnreachable | None = None  # set when the endpoint went away: every later call stops at once
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        """One of `read_workers` call slots: held around every read call, so however types and per-id reads are
+        fanned out, at most `read_workers` calls are in flight. After the endpoint was lost, no new call starts."""
+        with self._lock:
+            if self._slots is None:
+                self._slots = threading.BoundedSemaphore(max(1, int(self.read_workers or 1)))
+            slots = self._slots
+        with slots:
+            if self._lost is not None:
+                raise AwsUnreachable(str(self._lost))
+            yield
 
     def session(self) -> Any:
+        with self._lock:
+            return self._session_locked()
+
+    def _session_locked(self) -> Any:
         if self._session is None:
             import boto3
             from botocore.exceptions import BotoCoreError
@@ -83,19 +116,21 @@ class AwsClients:
         return self.region or self.session().region_name or "us-east-1"
 
     def client(self, service: str) -> Any:
-        if service in self._clients:
-            return self._clients[service]
-        from botocore.config import Config
+        with self._lock:  # one client per service even when a worker asks first; sessions are not thread-safe
+            if service in self._clients:
+                return self._clients[service]
+            from botocore.config import Config
 
-        cfg = Config(
-            retries={"mode": "adaptive", "max_attempts": self.max_attempts},
-            connect_timeout=10,
-            read_timeout=60,
-            user_agent_extra="tf2kro-diff",
-        )
-        client = self._new_client(service, cfg)
-        self._clients[service] = client
-        return client
+            cfg = Config(
+                retries={"mode": "adaptive", "max_attempts": self.max_attempts},
+                connect_timeout=10,
+                read_timeout=60,
+                user_agent_extra="tf2kro-diff",
+                max_pool_connections=max(10, self.read_workers),
+            )
+            client = self._new_client(service, cfg)
+            self._clients[service] = client
+            return client
 
     def _new_client(self, service: str, cfg: Any, *, counted: bool = True) -> Any:
         kwargs: dict[str, Any] = {"config": cfg}
@@ -151,31 +186,45 @@ class AwsClients:
             raise ReadOnlyViolation(f"refused {service}:{name}: not in tf2kro's read-only allow-list "
                                     "(the reads named in mappings/ plus sts:GetCallerIdentity, eks:DescribeAddonVersions)")
 
-    @staticmethod
-    def _stop_connection_retries(attempts: int | None = None, caught_exception: BaseException | None = None,
+    def _stop_connection_retries(self, attempts: int | None = None, caught_exception: BaseException | None = None,
                                  **kw: Any) -> None:
         """A connection failure is retried once, not `max_attempts` times with backoff for every type: the endpoint
         is gone, so the scan stops (exit 2) instead of waiting minutes for an all-unknown report."""
         if caught_exception is not None and type(caught_exception).__name__ in _CONNECTION and (attempts or 0) >= 2:
-            raise AwsUnreachable(f"endpoint unreachable ({type(caught_exception).__name__}) after {attempts} attempts; "
-                                 "nothing more was checked")
+            lost = AwsUnreachable(f"endpoint unreachable ({type(caught_exception).__name__}) after {attempts} attempts; "
+                                  "nothing more was checked")
+            self._lost = lost
+            raise lost
 
     def _count_call(self, model: Any = None, **kw: Any) -> None:
-        self.calls[(model.service_model.service_name, model.name)] += 1
+        key = (model.service_model.service_name, model.name)
+        with self._lock:
+            self.calls[key] += 1
+            per_type = TYPE_CALLS.get()
+            if per_type is not None:
+                per_type[key] += 1
 
     def _count_attempt(self, request: Any = None, event_name: str = "", **kw: Any) -> None:
         parts = event_name.split(".")  # before-send.<service id>.<Operation>
         svc, op = (parts[1], parts[2]) if len(parts) >= 3 else ("?", "?")
-        self.attempts[(svc, op)] += 1
+        with self._lock:
+            self.attempts[(svc, op)] += 1
 
     # ------------------------------------------------------------------------------------------ totals
     @property
     def total_calls(self) -> int:
-        return sum(self.calls.values())
+        with self._lock:
+            return sum(self.calls.values())
 
     @property
     def total_attempts(self) -> int:
-        return sum(self.attempts.values())
+        with self._lock:
+            return sum(self.attempts.values())
+
+    def calls_snapshot(self) -> dict[tuple[str, str], int]:
+        """A consistent copy of the per-operation call counts (workers may be counting)."""
+        with self._lock:
+            return dict(self.calls)
 
 
 # Error codes that mean "you may not read this" / "this API does not exist here": the type becomes `unknown`.

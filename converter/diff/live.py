@@ -23,10 +23,14 @@ The result (`LiveRead`) is plain JSON: `inventory capture` writes it, `diff --li
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import datetime as _dt
 import json
 import re
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -34,7 +38,7 @@ from typing import Any
 
 import jmespath
 
-from converter.diff.aws import AwsClients, classify_error
+from converter.diff.aws import TYPE_CALLS, AwsClients, classify_error
 from converter.mapping.paths import MISSING, resolve
 from converter.model import ToolError
 
@@ -196,20 +200,23 @@ class LiveReader:
         client = self.clients.client(client_name)
         method = xform_name(operation)
         out: list[Any] = []
-        if client.can_paginate(method):
-            for page in client.get_paginator(method).paginate(**params):
+        with self.clients.slot():
+            if client.can_paginate(method):
+                for page in client.get_paginator(method).paginate(**params):
+                    found = search(items_expr, page)
+                    out.extend(found if isinstance(found, list) else ([found] if found is not None else []))
+            else:
+                page = getattr(client, method)(**params)
                 found = search(items_expr, page)
                 out.extend(found if isinstance(found, list) else ([found] if found is not None else []))
-        else:
-            page = getattr(client, method)(**params)
-            found = search(items_expr, page)
-            out.extend(found if isinstance(found, list) else ([found] if found is not None else []))
         return out
 
     def _call_one(self, client_name: str, operation: str, params: dict[str, Any], item_expr: str) -> Any:
         from botocore import xform_name
 
-        page = getattr(self.clients.client(client_name), xform_name(operation))(**params)
+        client = self.clients.client(client_name)
+        with self.clients.slot():
+            page = getattr(client, xform_name(operation))(**params)
         page = {k: v for k, v in page.items() if k != "ResponseMetadata"}
         return search(item_expr or ".", page)
 
@@ -271,8 +278,19 @@ class LiveReader:
         """Read `ids` (state ids of `tf_type`); `instances` maps id -> state attributes (per-id extra params);
         `also_managed` = live ids other types of the same API manage (not unmanaged)."""
         tr = TypeRead(tf_type=tf_type, requested=sorted(ids))
-        before = self.clients.total_calls
-        before_ops = dict(self.clients.calls)
+        counted: Counter = Counter()
+        token = TYPE_CALLS.set(counted)
+        try:
+            self._read_type(tf_type, d, ids, instances, scope, also_managed, tr)
+        finally:
+            TYPE_CALLS.reset(token)
+        with self.clients._lock:
+            tr.calls = sum(counted.values())
+            tr.api_calls = {f"{s}:{o}": n for (s, o), n in sorted(counted.items()) if n}
+        return tr
+
+    def _read_type(self, tf_type: str, d: dict[str, Any], ids: list[str], instances: dict[str, dict[str, Any]],
+                   scope: dict[str, list[str]], also_managed: set[str], tr: TypeRead) -> None:
         try:
             if d.get("per_id"):
                 found = self._read_per_id(d, ids, instances, tr)
@@ -284,10 +302,6 @@ class LiveReader:
         except _TypeFailed as exc:
             tr.status, tr.reason = "unknown", exc.reason
             tr.items, tr.missing, tr.unmanaged = {}, [], {}
-        tr.calls = self.clients.total_calls - before
-        tr.api_calls = {f"{s}:{o}": n - before_ops.get((s, o), 0) for (s, o), n in sorted(self.clients.calls.items())
-                        if n - before_ops.get((s, o), 0)}
-        return tr
 
     def _exists(self, d: dict[str, Any], item: Any) -> bool:
         pred = d.get("exists")
@@ -355,6 +369,7 @@ class LiveReader:
                 listed = self._call_all(lst.get("client", d["client"]), lst["operation"], dict(lst.get("params") or {}),
                                         lst["items"])
                 existing = {str(search(lst.get("id", "@"), x)) for x in listed}
+            jobs: list[tuple[str, dict[str, Any], Any]] = []
             for i in ids:
                 attrs = instances.get(i, {})
                 # the main parameter: the state id, or the state path `from` (when the id is composite)
@@ -371,23 +386,32 @@ class LiveReader:
                     v = resolve(attrs, src) if isinstance(src, str) else src
                     if v is not MISSING and v is not None:
                         _set_param(params, p, v)
-                try:
-                    item = self._call_one(d["client"], d["operation"], params, d.get("item", "."))
-                    if d.get("match"):
-                        # `item` is a list: keep the element whose `match` is the requested key (a filtered
-                        # list call, e.g. ListGrants(GrantId=…)); none = not found
-                        item = next((x for x in (item if isinstance(item, list) else [])
-                                     if str(search(d["match"], x)) == str(key)), None)
-                except Exception as exc:  # noqa: BLE001
+                jobs.append((i, params, key))
+
+            def read(job: tuple[str, dict[str, Any], Any]) -> Any:
+                _, params, key = job
+                item = self._call_one(d["client"], d["operation"], params, d.get("item", "."))
+                if d.get("match"):
+                    # `item` is a list: keep the element whose `match` is the requested key (a filtered
+                    # list call, e.g. ListGrants(GrantId=…)); none = not found
+                    item = next((x for x in (item if isinstance(item, list) else [])
+                                 if str(search(d["match"], x)) == str(key)), None)
+                return item
+
+            def take(job: tuple[str, dict[str, Any], Any], item: Any, exc: BaseException | None) -> None:
+                if exc is not None:
                     category, msg = classify_error(exc)
                     if category == "not_found" or _code(exc) in set(d.get("not_found") or ()):
-                        continue
+                        return
                     _abort_if_unreachable(category, msg)
                     if category == "error" and not _is_aws_error(exc):
-                        raise
+                        raise exc
                     raise _TypeFailed(f"{category}: {msg}", category) from None
                 if item is not None and self._exists(d, item):
-                    found[i] = _jsonable(item)
+                    found[job[0]] = _jsonable(item)
+
+            self.clients.client(d["client"])  # created here, not by the workers
+            self._ordered(jobs, read, take)
         except _TypeFailed:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -447,6 +471,8 @@ class LiveReader:
     def _join_per_id(self, d: dict[str, Any], name: str, j: dict[str, Any], found: dict[str, Any]) -> None:
         pid = j["per_id"]
         absent = set(j.get("absent") or ())
+        client_name = j.get("client", d["client"])
+        jobs: list[tuple[dict[str, Any], dict[str, Any]]] = []
         for sid, it in found.items():
             params = dict(j.get("params") or {})
             if pid.get("from_state_id"):
@@ -458,14 +484,55 @@ class LiveReader:
             for p, expr in (pid.get("extra") or {}).items():
                 # more parameters of the same call, from the live item (DescribeAccessEntry → clusterName)
                 params[p] = search(expr, it)
+            jobs.append((it, params))
+
+        def read(job: tuple[dict[str, Any], dict[str, Any]]) -> Any:
+            return self._call_one(client_name, j["operation"], job[1], j.get("item", "."))
+
+        def take(job: tuple[dict[str, Any], dict[str, Any]], value: Any, exc: BaseException | None) -> None:
+            if exc is not None:
+                if _code(exc) not in absent:
+                    raise exc
+                value = None
+            job[0].setdefault("_join", {})[name] = _jsonable(value)
+
+        self.clients.client(client_name)  # created here, not by the workers
+        self._ordered(jobs, read, take)
+
+    # ------------------------------------------------------------------------------------------ fan-out
+    def _ordered(self, jobs: list[Any], read: Callable[[Any], Any],
+                 take: Callable[[Any, Any, BaseException | None], None]) -> None:
+        """`read(job)` for every job, at most `clients.read_workers` at a time, and `take(job, result, error)` in
+        the main thread in JOB ORDER — the same order, hence the same report bytes, as a serial read. The first
+        job runs alone: an API the endpoint lacks or a denied read fails the type after one call, as serially,
+        instead of `read_workers` calls. When `take` raises (the type failed, the endpoint is gone), the jobs not
+        yet started are cancelled and the ones in flight are waited for (their calls still count) before the
+        error propagates: no read outlives its type."""
+        workers = max(1, int(getattr(self.clients, "read_workers", 1) or 1))
+
+        def run(job: Any, fut: Any = None) -> None:
+            value: Any = None
+            error: BaseException | None = None
             try:
-                value = self._call_one(j.get("client", d["client"]), j["operation"], params, j.get("item", "."))
-            except Exception as exc:  # noqa: BLE001
-                if _code(exc) in absent:
-                    value = None
-                else:
-                    raise
-            it.setdefault("_join", {})[name] = _jsonable(value)
+                value = fut.result() if fut is not None else read(job)
+            except Exception as exc:  # noqa: BLE001 - `take` decides (not found, unknown type, abort)
+                error = exc
+            take(job, value, error)
+
+        if workers == 1 or len(jobs) <= 1:
+            for job in jobs:
+                run(job)
+            return
+        run(jobs[0])
+        rest = jobs[1:]
+        pool = ThreadPoolExecutor(max_workers=min(workers, len(rest)), thread_name_prefix="tf2kro-read")
+        try:
+            # each worker counts its calls into this type (TYPE_CALLS): a copy of the context per job
+            futures = [pool.submit(contextvars.copy_context().run, read, job) for job in rest]
+            for job, fut in zip(rest, futures, strict=True):
+                run(job, fut)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     # ------------------------------------------------------------------------------------------ estate
     def read_estate(self, estate: Any, *, phase: str | None = None, region: str | None = None,
@@ -504,19 +571,33 @@ class LiveReader:
         live = LiveRead(region=region, captured_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
                         scope={"vpc": scope["vpc"], "cluster": scope["cluster"], "tags": self.scope_tags})
         scanned_families: set[tuple[str, str, str]] = set()
-        for n, t in enumerate(sorted(describes, key=lambda t: (describes[t]["client"], t)), 1):
-            if on_type is not None:  # progress (converter.progress.step): type name, index, total
-                on_type(t, n, len(describes))
+        plan: list[tuple[str, dict[str, Any], list[str]]] = []
+        for t in sorted(describes, key=lambda t: (describes[t]["client"], t)):
             d = describes[t]
             fam = _family(d)
             # the unmanaged scan runs once per family
             d_eff = dict(d) if fam not in scanned_families else {k: v for k, v in d.items() if k != "scope"}
             d_eff["_needed_joins"] = sorted(needed.get(t, ()))
             scanned_families.add(fam)
-            ids = sorted(by_type[t])
+            plan.append((t, d_eff, sorted(by_type[t])))
+
+        def read(job: tuple[str, dict[str, Any], list[str]]) -> TypeRead | None:
+            t, d_eff, ids = job
             if not ids and "scope" not in d_eff:
-                continue
-            live.types[t] = self.read_type(t, d_eff, ids, by_type[t], scope, family_ids.get(fam, set()))
+                return None
+            return self.read_type(t, d_eff, ids, by_type[t], scope, family_ids.get(_family(d_eff), set()))
+
+        def take(job: tuple[str, dict[str, Any], list[str]], tr: TypeRead | None, exc: BaseException | None) -> None:
+            if on_type is not None:  # progress (converter.progress.step): type name, index, total
+                on_type(job[0], plan.index(job) + 1, len(plan))
+            if exc is not None:
+                raise exc
+            if tr is not None:
+                live.types[job[0]] = tr
+
+        # types are independent reads (scopes and families decided above): they run concurrently too, every call
+        # still taking one of the `read_workers` slots, and land in `live.types` in this order
+        self._ordered(plan, read, take)
         live.api_calls = {f"{s}:{o}": n for (s, o), n in sorted(self.clients.calls.items())}
         live.http_attempts = self.clients.total_attempts
         return live

@@ -84,11 +84,11 @@ def check_region(estate: Any, region: str | None) -> None:
 
 
 def connect(estate: Any, *, region: str | None, profile: str | None, endpoint_url: str | None,
-            max_attempts: int, echo: Callable[[str], None]) -> AwsClients:
+            max_attempts: int, echo: Callable[[str], None], read_workers: int = 8) -> AwsClients:
     """The guarded client factory for a live read, after the region check and the preflight (identity printed
     through `echo`). Raises AwsUnreachable (one line, exit 2) when nothing can be read."""
     check_region(estate, region)
     clients = AwsClients(region=region or estate.result.region, profile=profile, endpoint_url=endpoint_url,
-                         max_attempts=max_attempts, allowed=estate_allowed(estate))
+                         max_attempts=max_attempts, read_workers=read_workers, allowed=estate_allowed(estate))
     echo(clients.preflight().line())
     return clients
