@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from converter.commands import checks
 from converter.model import ToolError
-from converter.pipeline import SAMPLE_DIR, Estate, load_estate
+
+if TYPE_CHECKING:  # the pipeline (networkx, jsonschema, yaml, the mappings) loads when an estate is opened, not for `--help`
+    from converter.pipeline import Estate
 
 PHASES = ("network", "identity", "cluster", "addons", "other")
 _META = "tf2kro.estate"  # ctx.meta key: --estate / --workspace (not passed to each command's function)
@@ -67,6 +69,7 @@ def root_specs(state_path: str | tuple[str, ...] | None, hcl_dir: str | None, va
 
     No silent default: a CI job that forgot --state must fail, not report on the sample estate."""
     from converter.estate.config import load_estate_file, roots_from_states
+    from converter.pipeline import SAMPLE_DIR
 
     meta = _estate_meta()
     states = (state_path,) if isinstance(state_path, str) else tuple(state_path or ())
@@ -93,6 +96,8 @@ def root_specs(state_path: str | tuple[str, ...] | None, hcl_dir: str | None, va
 def open_estate(state_path: str | tuple[str, ...] | None, hcl_dir: str | None, var_files: tuple[str, ...],
                 region: str | None, *, root: str | None = None, live: Any = None) -> Estate:
     """One root (the commands that do not handle several yet: diff, plan, inventory)."""
+    from converter.pipeline import load_estate
+
     specs, multi, sample_root = root_specs(state_path, hcl_dir, var_files, region)
     if len(specs) > 1:
         raise ToolError(f"{len(specs)} roots given: this command reads one root at a time (convert, inspect and "
