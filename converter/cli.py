@@ -21,6 +21,7 @@ import click
 
 from converter import __version__, progress
 from converter.commands import helptext
+from converter.load import hclcache
 from converter.model import ToolError
 
 # command name → (module, attribute) of its click command; imported on first use.
@@ -131,4 +132,6 @@ class _Group(click.Group):
 def main() -> None:
     """Convert Terraform-managed AWS infrastructure into ACK objects grouped in kro RGDs (adopt, never recreate)."""
     progress.activate()  # stage lines on stderr, only if it is a terminal
+    # the HCL parse cache is on in the CLI (a library caller of load_hcl chooses its own); --no-cache turns it off
+    hclcache.configure(hclcache.user_cache_dir())
 

@@ -22,7 +22,23 @@ def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     return value
 
 
+def _hcl_cache(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        from converter.load import hclcache
+
+        hclcache.configure(None)
+    return value
+
+
+def no_cache_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`--no-cache`: parse the --hcl files again. The CLI turns the parse cache on (`cli.main`); this turns it off."""
+    return click.option("--no-cache", is_flag=True, expose_value=False, callback=_hcl_cache,
+                        help="Parse the --hcl files again instead of reusing the parses cached (JSON, keyed by file "
+                             "content) in $XDG_CACHE_HOME/tf2kro or ~/.cache/tf2kro.")(fn)
+
+
 def estate_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = no_cache_option(fn)
     fn = click.option("--region", default=None, help="Main AWS region for the region annotation (default: the most common in the state's ARNs; "
                       "a resource whose own ARN names another region is annotated with that one).")(fn)
     fn = click.option("--var-file", "var_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
