@@ -15,8 +15,10 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from rich.console import Console
+if TYPE_CHECKING:  # rich costs ~25 ms to import: only a run that reports progress pays it, never `--help`
+    from rich.console import Console
 
 _ERASE_LAST = "\x1b[1A\x1b[2K\r"  # cursor up one line, erase it
 
@@ -33,6 +35,8 @@ class Reporter:
     @property
     def console(self) -> Console:
         if self._console is None:
+            from rich.console import Console
+
             self._console = Console(stderr=True, highlight=False)
         return self._console
 

@@ -505,7 +505,7 @@ def test_parallel_and_cache_give_identical_results(tmp_path: Path) -> None:
     write(src, "vars.tf", 'variable "p" { default = "x" }\n')
     seq = load_hcl(src, workers=1)
     par = load_hcl(src, workers=2, cache_dir=tmp_path / "cache")
-    assert len(list((tmp_path / "cache").glob("*.pickle"))) == 13
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 13
     cached = load_hcl(src, workers=2, cache_dir=tmp_path / "cache")
     for cfg in (par, cached):
         assert [r.address for r in cfg.resources()] == [r.address for r in seq.resources()]

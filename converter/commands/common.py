@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from converter.commands import checks
 from converter.model import ToolError
-from converter.pipeline import SAMPLE_DIR, Estate, load_estate
+
+if TYPE_CHECKING:  # the pipeline (networkx, jsonschema, yaml, the mappings) loads when an estate is opened, not for `--help`
+    from converter.pipeline import Estate
 
 PHASES = ("network", "identity", "cluster", "addons", "other")
 _META = "tf2kro.estate"  # ctx.meta key: --estate / --workspace (not passed to each command's function)
@@ -20,7 +22,23 @@ def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     return value
 
 
+def _hcl_cache(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        from converter.load import hclcache
+
+        hclcache.configure(None)
+    return value
+
+
+def no_cache_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`--no-cache`: parse the --hcl files again. The CLI turns the parse cache on (`cli.main`); this turns it off."""
+    return click.option("--no-cache", is_flag=True, expose_value=False, callback=_hcl_cache,
+                        help="Parse the --hcl files again instead of reusing the parses cached (JSON, keyed by file "
+                             "content) in $XDG_CACHE_HOME/tf2kro or ~/.cache/tf2kro.")(fn)
+
+
 def estate_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = no_cache_option(fn)
     fn = click.option("--region", default=None, help="Main AWS region for the region annotation (default: the most common in the state's ARNs; "
                       "a resource whose own ARN names another region is annotated with that one).")(fn)
     fn = click.option("--var-file", "var_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
@@ -67,6 +85,7 @@ def root_specs(state_path: str | tuple[str, ...] | None, hcl_dir: str | None, va
 
     No silent default: a CI job that forgot --state must fail, not report on the sample estate."""
     from converter.estate.config import load_estate_file, roots_from_states
+    from converter.pipeline import SAMPLE_DIR
 
     meta = _estate_meta()
     states = (state_path,) if isinstance(state_path, str) else tuple(state_path or ())
@@ -93,6 +112,8 @@ def root_specs(state_path: str | tuple[str, ...] | None, hcl_dir: str | None, va
 def open_estate(state_path: str | tuple[str, ...] | None, hcl_dir: str | None, var_files: tuple[str, ...],
                 region: str | None, *, root: str | None = None, live: Any = None) -> Estate:
     """One root (the commands that do not handle several yet: diff, plan, inventory)."""
+    from converter.pipeline import load_estate
+
     specs, multi, sample_root = root_specs(state_path, hcl_dir, var_files, region)
     if len(specs) > 1:
         raise ToolError(f"{len(specs)} roots given: this command reads one root at a time (convert, inspect and "

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from converter import progress
 from converter.commands.common import PHASES, estate_options, open_roots, root_option
 from converter.commands.output import force_option, write_output
-from converter.emit.kro import EmitOptions, emit_phases, plain_objects, region_unknown, report, to_json
-from converter.emit.writer import OutputRun, dump_yaml
-from converter.estate.roots import EstateRoots
 from converter.gcpause import gc_paused
 from converter.model import Status
 from converter.names import click_dns1123_label
-from converter.pipeline import Estate
+
+if TYPE_CHECKING:  # the pipeline (networkx, jsonschema, yaml) is imported by the functions that run it, not by `--help`
+    from converter.emit.kro import EmitOptions
+    from converter.emit.writer import OutputRun
+    from converter.estate.roots import EstateRoots
+    from converter.pipeline import Estate
 
 
 def live_option(fn):
@@ -37,6 +40,9 @@ def _load_live(live_file: str | None):
 @gc_paused()
 def render_tree(estate: Estate, opts: EmitOptions) -> dict[str, str]:
     """Every output file of `convert`, in memory (written atomically by the caller)."""
+    from converter.emit.kro import emit_phases, plain_objects, report, to_json
+    from converter.emit.writer import dump_yaml
+
     files: dict[str, str] = {}
     by_phase: dict[str, list] = {}
     for po in emit_phases(estate.result, estate.graph, opts, estate.hcl):
@@ -59,6 +65,8 @@ def render_tree(estate: Estate, opts: EmitOptions) -> dict[str, str]:
 
 
 def _root_kustomization(phases: list[str]) -> str:
+    from converter.emit.writer import dump_yaml
+
     return dump_yaml([{
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
@@ -72,6 +80,8 @@ def convert_output_run(phase: str, env: str = "main", *, multi: bool = False) ->
     into one --out add up; report.json always describes the whole estate of the latest run. Another environment's
     output at the same paths is not replaced (the writer refuses without --force): one --out per environment. A
     multi-root run (`<root>/<phase>/…`) owns the whole convert tree of E: its root kustomization lists the roots."""
+    from converter.emit.writer import OutputRun
+
     if multi:
         return OutputRun(command=f"convert --estate --env {env}", scope_of=lambda rel: f"convert:{env}:estate",
                          replaces=lambda scope: scope.startswith(f"convert:{env}:"))
@@ -94,6 +104,9 @@ def convert_output_run(phase: str, env: str = "main", *, multi: bool = False) ->
 def render_roots(roots: EstateRoots, opts: EmitOptions) -> dict[str, str]:
     """Several roots: each root's tree under `<root>/` (the same files as one root), a kustomization over the roots,
     and `estate.json` (where each state came from, the cross-root references, the estate findings)."""
+    from converter.emit.kro import to_json
+    from converter.emit.writer import dump_yaml
+
     files: dict[str, str] = {}
     for spec, est in zip(roots.specs, roots.estates, strict=True):
         ropts = dataclasses.replace(opts, env=spec.env or opts.env, root=est.root)
@@ -123,6 +136,8 @@ def render_roots(roots: EstateRoots, opts: EmitOptions) -> dict[str, str]:
 @live_option
 def convert(state_path, hcl_dir, var_files, region, out_dir, force, phase, env, namespace, root, read_only, live_file):
     """Write kro RGDs + instances (per phase) whose ACK objects adopt the resources in the state."""
+    from converter.emit.kro import EmitOptions, region_unknown
+
     roots, multi = open_roots(state_path, hcl_dir, var_files, region, root=root, live=_load_live(live_file))
     opts = EmitOptions(env=env, namespace=namespace, read_only=read_only, phases=None if phase == "all" else (phase,),
                        root=roots.estates[0].root)
@@ -172,6 +187,8 @@ def tsv(columns: list[str], rows: list[list[str]]) -> str:
 def inspect(state_path, hcl_dir, var_files, region, fmt, live_file):
     """Every managed resource with its phase and status (mapped / folded / unsupported / not-adopted), the
     shared-ownership decisions and the coverage figure."""
+    from converter.emit.kro import report
+
     roots, multi = open_roots(state_path, hcl_dir, var_files, region, live=_load_live(live_file))
     if multi:
         if fmt == "json":

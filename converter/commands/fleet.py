@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from converter.commands import checks
-from converter.commands.common import root_option
+from converter.commands.common import no_cache_option, root_option
 from converter.commands.output import FORCE_HELP
 from converter.model import ToolError
 from converter.names import click_dns1123_label
@@ -54,6 +54,7 @@ def leak_needles(estate) -> list[str]:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Output directory: only files tf2kro wrote there are replaced (.tf2kro/manifest.json).")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
+@no_cache_option
 @click.pass_context
 def fleet(ctx, config_path, out_dir, force):
     """Render ArgoCD, Flagger, External Secrets and Gatekeeper manifests for a fleet file."""
@@ -87,6 +88,7 @@ def fleet(ctx, config_path, out_dir, force):
 @click.option("--repo-url", default="", help="Git repository ArgoCD syncs the fleet output from.")
 @click.option("--progressive", multiple=True, metavar="APP=canary|bluegreen",
               help="Mark an application for Flagger progressive delivery (repeatable).")
+@no_cache_option
 def init(state_path, hcl_dir, out_path, force, repo_url, progressive):
     """Derive a fleet file from a state: clusters (aws_eks_cluster), applications (helm_release), secrets."""
     from converter.emit.writer import check_no_secrets
@@ -149,6 +151,7 @@ def schema_cmd():
 @click.option("--state", "state_path", type=click.Path(exists=True, dir_okay=False),
               help="State of the cluster's estate (default: spec.source.state of the fleet file).")
 @click.option("--hcl", "hcl_dir", type=click.Path(exists=True, file_okay=False), callback=checks.hcl_dir)
+@no_cache_option
 @click.option("--env", "env_name", default=None, callback=click_dns1123_label, help="--env used for `tf2kro convert` (default: the cluster's env).")
 @root_option
 @click.option("--region", default=None, help="Region for the EKS API (default: the cluster's).")

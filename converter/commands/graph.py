@@ -7,8 +7,6 @@ import json
 import click
 
 from converter.commands.common import PHASES, estate_options, open_roots
-from converter.estate.roots import merged_graph
-from converter.graph.build import to_dot, to_json, to_mermaid
 
 
 @click.command()
@@ -17,6 +15,9 @@ from converter.graph.build import to_dot, to_json, to_mermaid
 @click.option("--phase", type=click.Choice(PHASES), default=None)
 def graph(state_path, hcl_dir, var_files, region, fmt, phase):
     """Print the resource dependency graph (edges point from a dependency to its dependent)."""
+    from converter.estate.roots import merged_graph  # networkx: imported to run, not for `--help`
+    from converter.graph.build import to_dot, to_json, to_mermaid
+
     roots, multi = open_roots(state_path, hcl_dir, var_files, region)
     eg = merged_graph(roots) if multi else roots.estates[0].graph
     if fmt == "mermaid":

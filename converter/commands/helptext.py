@@ -115,9 +115,13 @@ def _walk(cmd: click.Command, path: str):
 
 def apply(group: click.Group) -> None:
     """Attach summaries, examples and per-command option help to every command under `group`."""
-    for path, cmd in _walk(group, ""):
-        if not path:
-            continue
+    for name, cmd in group.commands.items():
+        apply_to(cmd, name)
+
+
+def apply_to(command: click.Command, name: str) -> None:
+    """The same for one top-level command named `name` and its subcommands (the CLI loads commands lazily)."""
+    for path, cmd in _walk(command, name):
         if path in SHORT_HELP and not cmd.short_help:
             cmd.short_help = SHORT_HELP[path]
         if path in EXAMPLES and not cmd.epilog:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from converter.emit.writer import WHOLE_TREE, OutputRun, WriteResult, write_tree
+if TYPE_CHECKING:  # the writer pulls in yaml: imported when a command writes, not for `--help`
+    from converter.emit.writer import OutputRun, WriteResult
 
 FORCE_HELP = ("Write into a non-empty directory tf2kro did not write, and replace generated files edited since "
               "(files tf2kro did not write are still never deleted).")
@@ -41,10 +42,12 @@ def input_paths(inputs: Iterable) -> list[str]:
     return out
 
 
-def write_output(out_dir: str | Path, files: dict[str, str], secrets: Iterable[str], *, run: OutputRun = WHOLE_TREE,
+def write_output(out_dir: str | Path, files: dict[str, str], secrets: Iterable[str], *, run: OutputRun | None = None,
                  force: bool = False, inputs: Iterable[str | Path | None] = ()) -> WriteResult:
     """write_tree, then one stderr note per file left alone (an edit of the user's, or a file tf2kro did not write)."""
-    res = write_tree(out_dir, files, secrets, run=run, force=force, inputs=input_paths(inputs))
+    from converter.emit.writer import WHOLE_TREE, write_tree
+
+    res = write_tree(out_dir, files, secrets, run=run if run is not None else WHOLE_TREE, force=force, inputs=input_paths(inputs))
     for rel in res.kept_edited:
         click.echo(f"note: kept {rel}: edited since tf2kro wrote it (--force replaces it)", err=True)
     for rel in res.kept_foreign:

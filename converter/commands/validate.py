@@ -10,7 +10,6 @@ from pathlib import Path
 import click
 
 from converter.model import ToolError
-from converter.validate.runner import validate_tree
 
 
 @click.command()
@@ -34,6 +33,9 @@ from converter.validate.runner import validate_tree
 )
 def validate(directory: Path, crd_dirs: tuple[Path, ...], fmt: str, policy_dirs: tuple[str, ...] = ()) -> None:
     """Validate every YAML object under DIRECTORY against its CRD, and every kro RGD like kro's graph builder."""
+    # jsonschema + the CRD schemas: imported to run, not for `--help`
+    from converter.validate.runner import validate_tree
+
     if not directory.exists():
         raise ToolError("no such file or directory", str(directory))
     crds = list(crd_dirs)

@@ -11,7 +11,7 @@ Design choices:
   have the long-established shape (`"name": "${var.env}-x"`), while line numbers, source text and
   references come from the raw Lark tree of the *same* parse (see `hcl_parse`).
 * Parsing dominates the cost, so it runs in a process pool for larger inputs, with the GC off, and
-  can be cached on disk per file content (`cache_dir`).
+  can be cached on disk per file content (`cache_dir`, JSON: `hclcache`).
 * Values are computed with a deliberately small evaluator (`hcl_eval`): anything it cannot know is
   `None`/unknown instead of a guess, and it never raises on user expressions.
 * Only local module sources (`./`, `../`) are loaded; registry/git modules are not downloaded
@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import os
-import pickle
 import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -35,6 +33,7 @@ from typing import Any
 import hcl2
 from lark import Tree
 
+from converter.load import hclcache
 from converter.load.address import config_address  # the state ↔ config join key, one implementation
 from converter.load.hcl_eval import MAX_STRING, Context, EvalError, Namespace, Unknown, _weight, evaluate
 from converter.load.hcl_parse import HCL2_VERSION, PARSE_FORMAT, parse_text, to_ast
@@ -303,13 +302,10 @@ class _Parser:
 
     def __init__(self, workers: int | None, cache_dir: str | Path | None):
         self.workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
-        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
-        if self.cache_dir is not None:
-            try:
-                self.cache_dir.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise ToolError(f"cannot create cache directory: {exc}", source=str(cache_dir)) from None
+        self.cache = (hclcache.ParseCache(cache_dir, f"{PARSE_FORMAT}|{HCL2_VERSION}|{hclcache.tool_version()}")
+                      if cache_dir is not None else None)
         self.results: dict[str, dict[str, Any]] = {}
+        self.parsed = 0  # files actually parsed (not read from the cache)
         self._pool: ProcessPoolExecutor | None = None
 
     def close(self) -> None:
@@ -318,11 +314,7 @@ class _Parser:
             self._pool = None
 
     def _cache_path(self, text: str, tfvars: bool) -> Path | None:
-        if self.cache_dir is None:
-            return None
-        h = hashlib.sha256(f"{PARSE_FORMAT}|{HCL2_VERSION}|{int(tfvars)}|".encode())
-        h.update(text.encode("utf-8"))
-        return self.cache_dir / f"{h.hexdigest()}.pickle"
+        return self.cache.path_for(text, tfvars) if self.cache is not None else None
 
     def parse(self, paths: Sequence[str]) -> None:
         """Make `self.results[p]` available for every path (already-parsed paths are skipped)."""
@@ -333,16 +325,15 @@ class _Parser:
             text = _read(p)
             tfv = _is_tfvars(p)
             cpath = self._cache_path(text, tfv)
-            if cpath is not None and cpath.exists():
-                try:
-                    with open(cpath, "rb") as fh:
-                        self.results[p] = pickle.load(fh)
+            if cpath is not None and self.cache is not None:
+                hit = self.cache.get(cpath)  # a corrupt or unreadable entry is a miss
+                if hit is not None:
+                    self.results[p] = hit
                     continue
-                except Exception:  # noqa: BLE001 - a corrupt cache entry is just a miss
-                    pass
             todo.append((p, text, tfv, cpath))
         if not todo:
             return
+        self.parsed += len(todo)
         if self.workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(max_workers=self.workers)
@@ -356,14 +347,8 @@ class _Parser:
             if status != "ok":
                 raise ToolError(payload, source=source or p)
             self.results[p] = payload
-            if cpath is not None:
-                tmp = cpath.with_suffix(f".{os.getpid()}.tmp")
-                try:
-                    with open(tmp, "wb") as fh:
-                        pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                    os.replace(tmp, cpath)
-                except OSError:
-                    tmp.unlink(missing_ok=True)
+            if cpath is not None and self.cache is not None:
+                self.cache.put(cpath, payload)
 
 
 # --------------------------------------------------------------------------------------------
@@ -448,12 +433,14 @@ class _Loader:
         self.parser = parser
         self.raw: dict[int, _RawModule] = {}
         self.tf_files: set[str] = set()
+        self.prefetch: list[str] = []  # parsed with the first (root module) batch: the root's tfvars files
 
     # ---- structure ------------------------------------------------------------------------
 
     def build(self, address: str, directory: str, ancestors: tuple[str, ...]) -> HclModule:
         files = _module_files(directory)
-        self.parser.parse(files)
+        self.parser.parse([*files, *self.prefetch])
+        self.prefetch = []
         self.tf_files.update(files)
         module = HclModule(
             address=address,
@@ -808,14 +795,19 @@ def load_hcl(
     root_dir = os.path.normpath(str(path))
     if not os.path.isdir(root_dir):
         raise ToolError("not a directory with Terraform configuration", source=str(path))
+    if cache_dir is None:
+        cache_dir = hclcache.configured()  # the CLI's user cache directory, unless --no-cache
     parser = _Parser(workers, cache_dir)
     gc_was_enabled = gc.isenabled()
     gc.disable()  # parse results are millions of small containers; see hcl_parse.parse_text
     try:
         loader = _Loader(root_dir, parser)
+        var_paths = [*_root_tfvars(root_dir), *(str(v) for v in var_files)]
+        # the HCL tfvars files go into the root module's batch, so they parse in the same worker pool as the .tf files
+        loader.prefetch = [vf for vf in var_paths if not vf.endswith(".json") and os.path.isfile(vf)]
         root = loader.build("", root_dir, (os.path.realpath(root_dir),))
         tfvars: dict[str, Any] = {}
-        for vf in [*_root_tfvars(root_dir), *(str(v) for v in var_files)]:
+        for vf in var_paths:
             if not os.path.isfile(vf):
                 raise ToolError("variable file not found", source=vf)
             tfvars.update(_load_tfvars(vf, parser))
