@@ -223,8 +223,9 @@ def _emit_part(result: MapResult, eg: EstateGraph, opts: EmitOptions, hcl: Any, 
     for addr in members:
         mo = result.objects[addr]
         # kro parses every string of a template for `${…}`: a literal `${` from state (IAM policy variables
-        # such as `${aws:username}`, user data) must not become an expression
-        body = escape_literals(copy.deepcopy(mo.conversion.body or mo.body()))
+        # such as `${aws:username}`, user data) must not become an expression. escape_literals builds new dicts and
+        # lists, so the mapped body is not shared with the template below (no deepcopy needed first)
+        body = escape_literals(mo.conversion.body or mo.body())
         body["metadata"]["name"] = naming.object_name(mo.conversion.object_name or "resource")
         for (baddr, target), sv in bound.items():
             if baddr == addr:
