@@ -13,6 +13,7 @@ PyYAML's width-4096 folding could apply.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -29,6 +30,20 @@ OPTIONS: dict[str, Any] = {"sort_keys": False, "default_flow_style": False, "wid
 _MAX_LINE = 4000
 _BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")
 _SCALAR_TYPES = (str, int, float, bool, type(None))
+
+
+# A string of these characters, starting with a letter or `_`, has none of the indicators, spaces, breaks or
+# non-printable characters that make PyYAML's emitter quote; it is written plain unless PyYAML's resolver reads it
+# back as something else (`yes`, `null`, `True`, ...), which _is_plain asks the resolver itself. Most scalars of a
+# manifest (kinds, names, ids, ARNs without `:`) take this path and skip a yaml.dump call.
+_PLAIN_SHAPE = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*\Z")
+_STR_TAG = "tag:yaml.org,2002:str"
+_resolve = yaml.resolver.Resolver().resolve
+
+
+def _is_plain(v: Any) -> bool:
+    return (type(v) is str and _PLAIN_SHAPE.match(v) is not None
+            and _resolve(yaml.ScalarNode, v, (True, False)) == _STR_TAG)
 
 
 class _Fallback(Exception):
@@ -60,7 +75,9 @@ class BlockWriter:
     def _value(self, v: Any) -> str:
         ck = self._cache_key(v)
         text = self._values.get(ck, "")
-        if text == "":
+        if text == "" and _is_plain(v):
+            self._values[ck] = text = v
+        elif text == "":
             out = yaml.dump([v], Dumper=_Dumper, **OPTIONS)
             body = out[2:-1]
             ok = out.startswith("- ") and out.endswith("\n") and not any(b in body for b in _BREAKS)
@@ -73,7 +90,9 @@ class BlockWriter:
     def _key(self, k: Any) -> str:
         ck = self._cache_key(k)
         text = self._keys.get(ck, "")
-        if text == "":
+        if text == "" and _is_plain(k) and len(k) < 128:  # PyYAML writes a key of 128+ characters as `? key`
+            self._keys[ck] = text = k
+        elif text == "":
             out = yaml.dump({k: None}, Dumper=_Dumper, **OPTIONS)
             body = out[:-len(": null\n")]
             ok = (out.endswith(": null\n") and not out.startswith("? ")
