@@ -17,19 +17,20 @@ TRICKY = ["", "yes", "no", "on", "off", "null", "~", "Null", "true", "0x1", "0o1
           "&a", "!tag", "%x", "@x", "`x", "|", ">", "'", '"', "{a}", "[a]", ",", "---", "...", "a\nb", "a\n", "\n",
           "a\n\nb", " a\n b ", "tab\there", "\t", "ünïcödé", "日本語", "emoji 🚀", "\x85", "\u2028", "\x00", "\x7f",
           "\ufeff", "${x}", '${"${"}', "x" * 5000, ("word " * 1000).strip(), "a" * 130, "=", "<<", "0", "-0", "+1",
-          "1.", "0.5", "True", "NULL", "Off", "y", "n", "_", "a.b", "a/b", "a-b", "a." * 70, "k8s.io/x", "x_1", "1e-3", "0b101", "\\", "a\\nb", "http://x:80/#f", "arn:aws:iam::1:role/x", "10.0.0.0/16"]
+          "1.", "0.5", "True", "NULL", "Off", "y", "n", "_", "a.b", "a/b", "a-b", "a." * 70, "k8s.io/x", "x_1", "1:30", "1,000", "a :b", "a: ", "a:", "arn:aws:s3:::b", "x,y", "(a)", "+1", "@a", "a@b",
+          "1 2", "a  b", "10.0.0.0/16", "0.0.0.0/0", "1.0", "1e", "0:0", "190:20:30", "=x", "a=b", "1e-3", "0b101", "\\", "a\\nb", "http://x:80/#f", "arn:aws:iam::1:role/x", "10.0.0.0/16"]
 
 scalars = st.one_of(
     st.sampled_from(TRICKY),
     st.text(max_size=40),
-    st.from_regex(r"[A-Za-z_.0-9][A-Za-z0-9_./:#' -]{0,12}", fullmatch=True),
+    st.from_regex(r"[A-Za-z_.0-9/:@=+,()#' -][A-Za-z0-9_./:@=+,()#' -]{0,12}", fullmatch=True),
     st.text(alphabet=st.characters(codec="utf-8"), max_size=8),
     st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=True, allow_infinity=True),
     st.booleans(),
     st.none(),
 )
-keys = st.one_of(st.sampled_from(TRICKY), st.text(max_size=20), st.from_regex(r"[A-Za-z_][A-Za-z0-9_./-]{0,140}",
+keys = st.one_of(st.sampled_from(TRICKY), st.text(max_size=20), st.from_regex(r"[A-Za-z_0-9.:][A-Za-z0-9_./:, -]{0,140}",
                                                                                 fullmatch=True), st.integers(), st.booleans(), st.none(),
                  st.floats(allow_nan=False))
 docs = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=5),

@@ -32,17 +32,20 @@ _BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")
 _SCALAR_TYPES = (str, int, float, bool, type(None))
 
 
-# A string of these characters, starting with a letter or `_`, has none of the indicators, spaces, breaks or
+# A string of these characters, not starting with an indicator, has none of the indicators, spaces, breaks or
 # non-printable characters that make PyYAML's emitter quote; it is written plain unless PyYAML's resolver reads it
 # back as something else (`yes`, `null`, `True`, ...), which _is_plain asks the resolver itself. Most scalars of a
 # manifest (kinds, names, ids, ARNs without `:`) take this path and skip a yaml.dump call.
-_PLAIN_SHAPE = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*\Z")
+# Inside the string `:` and `,`, `@`, `=`, `+`, `(`, `)` and single spaces are not indicators to the emitter in
+# block context, as long as `:` is not followed by a space or ends the string (ARNs, CIDRs, descriptions).
+_PLAIN_SHAPE = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./:@=+,()-]*(?: [A-Za-z0-9_./:@=+,()-]+)*\Z")
 _STR_TAG = "tag:yaml.org,2002:str"
 _resolve = yaml.resolver.Resolver().resolve
 
 
 def _is_plain(v: Any) -> bool:
-    return (type(v) is str and _PLAIN_SHAPE.match(v) is not None
+    return (type(v) is str and _PLAIN_SHAPE.match(v) is not None and not v.endswith(":") and ": " not in v
+            and not v.startswith("...")
             and _resolve(yaml.ScalarNode, v, (True, False)) == _STR_TAG)
 
 
