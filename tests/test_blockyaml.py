@@ -104,3 +104,11 @@ def test_plain_objects_body_copy_renders_as_a_deepcopy(body):
         assert blockyaml.pyyaml_dump(got) == blockyaml.pyyaml_dump(want)
     if isinstance(body, (dict, list)):
         assert got["a"] is not body and got["a"] is got["b"][0]
+
+
+def test_cache_reset_keeps_output_identical(monkeypatch):
+    monkeypatch.setattr(blockyaml, "_CACHE_LIMIT", 3)
+    docs = [{"kind": "X", f"k{i}": [f"v{i}", "yes", i, {"a: b": None}]} for i in range(20)]
+    w = blockyaml.BlockWriter()
+    assert [w.dump(d) for d in docs] == [blockyaml.pyyaml_dump(d) for d in docs]
+    assert len(w._values) + len(w._keys) <= 3 + 8
