@@ -83,33 +83,34 @@ _ATOMS = (str, int, float, bool, type(None))
 
 def _copy_body(body: Any) -> Any:
     """copy.deepcopy for a state-derived body (dicts, lists, JSON scalars), about 4x faster; a container met twice
-    stays shared in the copy, as deepcopy keeps it (the YAML then keeps its anchor). Any other type: deepcopy."""
-    memo: dict[int, Any] = {}
-
-    def cp(node: Any) -> Any:
-        t = type(node)
-        if t is dict or t is list:
-            done = memo.get(id(node))
-            if done is not None:
-                return done
-            if t is dict:
-                d: dict[Any, Any] = {}
-                memo[id(node)] = d
-                for k, v in node.items():
-                    d[k] = cp(v)
-                return d
-            seq: list[Any] = []
-            memo[id(node)] = seq
-            seq.extend(cp(v) for v in node)
-            return seq
-        if t in _ATOMS:
-            return node
-        raise TypeError(t)
-
+    stays shared in the copy, as deepcopy keeps it (the YAML then keeps its anchor). Any other type: deepcopy.
+    A plain recursive function, not a closure: a self-referencing closure is a cycle that, with the GC paused
+    during render (converter/gcpause.py), would keep every memo alive."""
     try:
-        return cp(body)
+        return _copy_node(body, {})
     except TypeError:
         return copy.deepcopy(body)
+
+
+def _copy_node(node: Any, memo: dict[int, Any]) -> Any:
+    t = type(node)
+    if t is dict or t is list:
+        done = memo.get(id(node))
+        if done is not None:
+            return done
+        if t is dict:
+            d: dict[Any, Any] = {}
+            memo[id(node)] = d
+            for k, v in node.items():
+                d[k] = _copy_node(v, memo)
+            return d
+        seq: list[Any] = []
+        memo[id(node)] = seq
+        seq.extend(_copy_node(v, memo) for v in node)
+        return seq
+    if t in _ATOMS:
+        return node
+    raise TypeError(t)
 
 
 def _set_path(obj: Any, path: tuple[str | int, ...], value: Any) -> None:
