@@ -93,8 +93,16 @@ def sensitive_values(inst: ResourceInstance) -> list[str]:
     if is_public_data_source(inst):
         return found
 
+    # Checking only the new step is enough (and linear, where re-checking the whole path against every marked path
+    # was quadratic on deep attributes): a path lies in a sensitive path iff some marked path is a prefix of it or
+    # one of its steps is secret-named, and when the parent path did not, only the full path or the last step can.
+    marked = {tuple(sp.steps) for sp in inst.sensitive_paths}
+
     def walk(node: Any, steps: tuple[str | int, ...], hit: bool) -> None:
-        hit = hit or (bool(steps) and lies_in_sensitive_path(inst, steps))
+        if not hit and steps:
+            last = steps[-1]
+            hit = (len(steps) == 1 and () in marked) or steps in marked or (
+                isinstance(last, str) and is_secret_name(last))
         if isinstance(node, dict):
             for k, v in node.items():
                 walk(v, steps + (k,), hit)

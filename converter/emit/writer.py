@@ -23,22 +23,17 @@ from pathlib import Path
 from secrets import token_hex as secrets_token
 from typing import Any
 
-import yaml
-
 from converter import leakscan
+from converter.emit import blockyaml
 from converter.model import ToolError
-
-try:
-    _Dumper: type = yaml.CSafeDumper
-except AttributeError:  # pragma: no cover
-    _Dumper = yaml.SafeDumper
 
 
 def dump_yaml(docs: Iterable[Any]) -> str:
-    """Multi-document YAML, keys in the order built (callers build them deterministically)."""
-    parts = [yaml.dump(d, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=4096, allow_unicode=True)
-             for d in docs]
-    return "---\n".join(parts)
+    """Multi-document YAML, keys in the order built (callers build them deterministically). Byte-identical to
+    `yaml.dump(d, Dumper=CSafeDumper, sort_keys=False, default_flow_style=False, width=4096, allow_unicode=True)`
+    per document joined by `---`, written by converter.emit.blockyaml (each distinct scalar rendered once by
+    PyYAML, the block layout written directly: about twice as fast; see docs/performance.md)."""
+    return blockyaml.dump_all(docs)
 
 
 LeakError = leakscan.LeakError  # kept here: callers and tests import it from the writer
