@@ -53,24 +53,21 @@ def render_tree(estate: Estate, opts: EmitOptions) -> dict[str, str]:
         # a phase split by size: its RGDs (and instances) are separate documents of the same file
         files[f"{base}/rgd.yaml"] = dump_yaml([po.rgd for po in parts])
         files[f"{base}/instance.yaml"] = dump_yaml([po.instance for po in parts])
-        files[f"{base}/kustomization.yaml"] = dump_yaml([{
-            "apiVersion": "kustomize.config.k8s.io/v1beta1",
-            "kind": "Kustomization",
-            "resources": ["rgd.yaml", "instance.yaml"],
-        }])
+        files[f"{base}/kustomization.yaml"] = _kustomization(["rgd.yaml", "instance.yaml"])
         files[f"{base}/review/ack-objects.yaml"] = dump_yaml(plain_objects(estate.result, opts, phase, estate.graph))
-    files["kustomization.yaml"] = _root_kustomization([po.phase for po in phases])
+    files["kustomization.yaml"] = _kustomization([po.phase for po in phases])
     files["report.json"] = to_json(report(estate.result, estate.graph, opts.naming, estate.ownership))
     return files
 
 
-def _root_kustomization(phases: list[str]) -> str:
+def _kustomization(resources: list[str]) -> str:
+    """A kustomize Kustomization listing `resources` (a phase's files, the phases, or the roots)."""
     from converter.emit.writer import dump_yaml
 
     return dump_yaml([{
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
-        "resources": phases,
+        "resources": resources,
     }])
 
 
@@ -95,7 +92,7 @@ def convert_output_run(phase: str, env: str = "main", *, multi: bool = False) ->
     def index(paths: list[str], read) -> dict[str, str]:
         present = {p.split("/", 1)[0] for p in paths if p.endswith("/kustomization.yaml") and p.count("/") == 1}
         order = {p: i for i, p in enumerate(PHASES)}
-        return {"kustomization.yaml": _root_kustomization(sorted(present, key=lambda p: (order.get(p, len(order)), p)))}
+        return {"kustomization.yaml": _kustomization(sorted(present, key=lambda p: (order.get(p, len(order)), p)))}
 
     return OutputRun(command=f"convert --env {env}" + ("" if phase == "all" else f" --phase {phase}"),
                      scope_of=scope_of, replaces=replaces, index=index, index_scope="convert:index")
@@ -105,18 +102,13 @@ def render_roots(roots: EstateRoots, opts: EmitOptions) -> dict[str, str]:
     """Several roots: each root's tree under `<root>/` (the same files as one root), a kustomization over the roots,
     and `estate.json` (where each state came from, the cross-root references, the estate findings)."""
     from converter.emit.kro import to_json
-    from converter.emit.writer import dump_yaml
 
     files: dict[str, str] = {}
     for spec, est in zip(roots.specs, roots.estates, strict=True):
         ropts = dataclasses.replace(opts, env=spec.env or opts.env, root=est.root)
         for path, text in render_tree(est, ropts).items():
             files[f"{spec.name}/{path}"] = text
-    files["kustomization.yaml"] = dump_yaml([{
-        "apiVersion": "kustomize.config.k8s.io/v1beta1",
-        "kind": "Kustomization",
-        "resources": [s.name for s in roots.specs],
-    }])
+    files["kustomization.yaml"] = _kustomization([s.name for s in roots.specs])
     files["estate.json"] = to_json(roots.summary())
     return files
 
