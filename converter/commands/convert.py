@@ -38,25 +38,45 @@ def _load_live(live_file: str | None):
 
 
 @gc_paused()
-def render_tree(estate: Estate, opts: EmitOptions) -> dict[str, str]:
-    """Every output file of `convert`, in memory (written atomically by the caller)."""
+def render_tree(estate: Estate, opts: EmitOptions, *, secrets_out: list[str] | None = None,
+                fork: bool | None = None) -> dict[str, str]:
+    """Every output file of `convert`, in memory (written atomically by the caller). With `secrets_out`, the
+    estate's sensitive values (what the leak scan looks for) are appended to it.
+
+    Two independent halves — the kro RGDs + instances here, the review objects + report.json (+ the secret list)
+    in a forked child on a second core (converter/forkjoin.py; serial where that is not safe or possible). The
+    files come out in the same order with the same bytes either way (tests/test_forkjoin.py)."""
     from converter.emit.kro import emit_phases, plain_objects, report, to_json
     from converter.emit.writer import dump_yaml
+    from converter.forkjoin import beside
 
-    files: dict[str, str] = {}
-    by_phase: dict[str, list] = {}
-    for po in emit_phases(estate.result, estate.graph, opts, estate.hcl):
-        by_phase.setdefault(po.phase, []).append(po)
-    phases = [parts[0] for parts in by_phase.values()]
-    for phase, parts in by_phase.items():
-        base = phase
+    candidates = [p for p in PHASES if opts.phases is None or p in opts.phases]
+
+    def review_half() -> tuple[dict[str, str], str, list[str]]:
+        reviews = {p: dump_yaml(plain_objects(estate.result, opts, p, estate.graph)) for p in candidates}
+        rep = to_json(report(estate.result, estate.graph, opts.naming, estate.ownership))
+        return reviews, rep, (estate.secrets() if secrets_out is not None else [])
+
+    def kro_half() -> list[tuple[str, str, str]]:
+        by_phase: dict[str, list] = {}
+        for po in emit_phases(estate.result, estate.graph, opts, estate.hcl):
+            by_phase.setdefault(po.phase, []).append(po)
         # a phase split by size: its RGDs (and instances) are separate documents of the same file
-        files[f"{base}/rgd.yaml"] = dump_yaml([po.rgd for po in parts])
-        files[f"{base}/instance.yaml"] = dump_yaml([po.instance for po in parts])
-        files[f"{base}/kustomization.yaml"] = _kustomization(["rgd.yaml", "instance.yaml"])
-        files[f"{base}/review/ack-objects.yaml"] = dump_yaml(plain_objects(estate.result, opts, phase, estate.graph))
-    files["kustomization.yaml"] = _kustomization([po.phase for po in phases])
-    files["report.json"] = to_json(report(estate.result, estate.graph, opts.naming, estate.ownership))
+        return [(phase, dump_yaml([po.rgd for po in parts]), dump_yaml([po.instance for po in parts]))
+                for phase, parts in by_phase.items()]
+
+    (reviews, rep, secrets), rendered = beside(review_half, kro_half, fork=fork)
+    files: dict[str, str] = {}
+    for phase, rgd, instance in rendered:
+        files[f"{phase}/rgd.yaml"] = rgd
+        files[f"{phase}/instance.yaml"] = instance
+        files[f"{phase}/kustomization.yaml"] = _kustomization(["rgd.yaml", "instance.yaml"])
+        files[f"{phase}/review/ack-objects.yaml"] = (reviews[phase] if phase in reviews else  # a phase outside PHASES
+                                                     dump_yaml(plain_objects(estate.result, opts, phase, estate.graph)))
+    files["kustomization.yaml"] = _kustomization([phase for phase, _, _ in rendered])
+    files["report.json"] = rep
+    if secrets_out is not None:
+        secrets_out.extend(secrets)
     return files
 
 
@@ -134,10 +154,15 @@ def convert(state_path, hcl_dir, var_files, region, out_dir, force, phase, env, 
     opts = EmitOptions(env=env, namespace=namespace, read_only=read_only, phases=None if phase == "all" else (phase,),
                        root=roots.estates[0].root)
     progress.stage("render")
-    files = render_roots(roots, opts) if multi else render_tree(roots.estates[0], opts)
+    secrets: list[str] = []
+    if multi:
+        files = render_roots(roots, opts)
+        secrets = roots.secrets()
+    else:  # the secret list is gathered beside the rendering (render_tree)
+        files = render_tree(roots.estates[0], opts, secrets_out=secrets)
     progress.stage("write", f"{len(files)} files")
     inputs = tuple(str(s.state) for s in roots.specs) + tuple(str(s.hcl) for s in roots.specs if s.hcl) + tuple(var_files) + ((live_file,) if live_file else ())
-    write_output(out_dir, files, roots.secrets(), run=convert_output_run(phase, env, multi=multi), force=force,
+    write_output(out_dir, files, secrets, run=convert_output_run(phase, env, multi=multi), force=force,
                  inputs=inputs)
     progress.finish()
     for spec, estate in zip(roots.specs, roots.estates, strict=True):

@@ -1,0 +1,83 @@
+"""converter.forkjoin and the two-process rendering of `convert`: same files, same bytes, same errors as serial."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+
+from converter import forkjoin
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork on this platform")
+
+
+def test_child_result_comes_back_from_another_process():
+    parent_pid = os.getpid()
+    theirs, mine = forkjoin.beside(lambda: {"pid": os.getpid(), "s": ["ä", "x" * 300_000]}, lambda: os.getpid(), fork=True)
+    assert mine == parent_pid
+    assert theirs["pid"] != parent_pid  # really computed in the child
+    assert theirs["s"] == ["ä", "x" * 300_000]  # larger than a pipe buffer
+
+
+def test_child_exception_is_raised_here_by_running_the_piece_again():
+    calls = []
+
+    def child():
+        calls.append(os.getpid())
+        raise ValueError("bad state value")
+
+    with pytest.raises(ValueError, match="bad state value"):
+        forkjoin.beside(child, lambda: 1, fork=True)
+    assert calls == [os.getpid()]  # the child's own attempt happened elsewhere; ours raised
+
+
+def test_child_dying_falls_back_to_serial():
+    parent_pid = os.getpid()
+
+    def child():
+        if os.getpid() != parent_pid:
+            os._exit(9)  # killed mid-way, nothing sent
+        return "computed here"
+
+    assert forkjoin.beside(child, lambda: 2, fork=True) == ("computed here", 2)
+
+
+def test_unmarshalable_result_falls_back_to_serial():
+    assert forkjoin.beside(lambda: object, lambda: 3, fork=True)[0] is object  # marshal cannot send a class
+
+
+def test_parent_exception_propagates_and_reaps_the_child():
+    with pytest.raises(RuntimeError):
+        forkjoin.beside(lambda: "x" * 1_000_000, lambda: (_ for _ in ()).throw(RuntimeError("parent")), fork=True)
+
+
+def test_no_fork_with_other_threads_or_when_disabled(monkeypatch):
+    ev = threading.Event()
+    t = threading.Thread(target=ev.wait)
+    t.start()
+    try:
+        assert not forkjoin.can_fork()
+    finally:
+        ev.set()
+        t.join()
+    monkeypatch.setenv("TF2KRO_RENDER_WORKERS", "1")
+    assert not forkjoin.can_fork()
+
+
+def test_convert_files_identical_forked_and_serial():
+    from converter.commands.convert import render_tree
+    from converter.emit.kro import EmitOptions
+    from converter.packagedata import sample_dir
+    from converter.pipeline import load_estate
+
+    estate = load_estate(str(sample_dir() / "terraform.tfstate"), sample_dir())
+    for opts in (EmitOptions(env="staging", root=estate.root), EmitOptions(env="dev", phases=("identity",), read_only=True)):
+        s1: list[str] = []
+        s2: list[str] = []
+        serial = render_tree(estate, opts, secrets_out=s1, fork=False)
+        forked = render_tree(estate, opts, secrets_out=s2, fork=True)
+        assert list(forked) == list(serial)
+        assert forked == serial
+        assert s1 == s2 == estate.secrets()
+    assert s1, "the sample plants sensitive values: the leak scan must get them"
