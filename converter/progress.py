@@ -13,6 +13,8 @@ callers of `load_estate` stay silent."""
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -42,6 +44,11 @@ class Reporter:
 
     @property
     def enabled(self) -> bool:
+        # Not a terminal and nothing forcing one (rich's own FORCE_TERMINAL / TTY_COMPATIBLE): no progress, and no
+        # ~45 ms rich import for it (CI and pipes, where convert runs most)
+        if self._console is None and not sys.stderr.isatty() and not (
+                os.environ.get("FORCE_TERMINAL") or os.environ.get("TTY_COMPATIBLE")):
+            return False
         return self.console.is_terminal
 
     def _elapsed(self) -> str:

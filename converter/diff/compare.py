@@ -26,8 +26,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from converter.diff.live import LiveRead, search, state_id
 from converter.diff.normalize import NORMALISERS, NormContext, apply, canonical, format_path
 from converter.gcpause import gc_paused
@@ -195,6 +193,10 @@ def diff_values(expected: Any, live: Any, entry: Entry, ctx: NormContext, prefix
     lv = _empty_none(canonical(apply(entry.normalize + entry.compare, live, ctx)))
     if e == lv:
         return []
+    # imported here, on the first difference: deepdiff brings pydantic and numpy (~0.1-0.3 s), and `convert`
+    # reaches this module (Entry, normalisers) without ever comparing
+    from deepdiff import DeepDiff
+
     dd = DeepDiff(e, lv, ignore_order=not entry.ordered, view="tree", report_repetition=False)
     if not dd:
         return []
