@@ -5,8 +5,8 @@ objects, report.json and the secret list for the leak scan), each ~0.5–0.9 s a
 50k. A forked child shares the loaded estate copy-on-write (nothing is pickled on the way in) and hands back only
 its result, so on two cores the pair costs about the longer half (benchmarks/run.py prints the figures).
 
-Fail-safe by design: the result comes back through a private pipe as `marshal` data (plain str/list/dict/tuple
-values only; no code runs on load). The child never reaches the caller's code after its piece: it always ends
+Fail-safe by design: the result streams back through a private pipe as `marshal` records, item by item (plain
+str/list/dict/tuple values only; no code runs on load; no second whole copy of it on either side). The child never reaches the caller's code after its piece: it always ends
 with `os._exit`. Anything unusual — no fork on this platform, one usable core, other threads running (forking
 a threaded process can deadlock the child), the child raising, dying or sending garbage — makes the parent run
 the piece itself, so the outcome (result or exception, with its usual one-line handling) is what a serial run
@@ -36,13 +36,35 @@ def can_fork() -> bool:
     return cores >= 2 and threading.active_count() == 1
 
 
-def _read_all(fd: int) -> bytes:
-    chunks = []
-    while True:
-        b = os.read(fd, 1 << 20)
-        if not b:
-            return b"".join(chunks)
-        chunks.append(b)
+def _send(value: Any, out: Any) -> None:
+    """A tuple/list is sent as its length and then item by item (recursively), so no single marshal buffer holds
+    the whole result; every other value as one marshal record. Lists and tuples keep their type."""
+    if isinstance(value, tuple | list):
+        marshal.dump(("seq", isinstance(value, list), len(value)), out)
+        for item in value:
+            _send(item, out)
+    elif isinstance(value, dict):
+        marshal.dump(("map", len(value)), out)
+        for k, v in value.items():
+            marshal.dump(k, out)
+            _send(v, out)
+    else:
+        marshal.dump(("val",), out)
+        marshal.dump(value, out)
+
+
+def _receive(src: Any) -> Any:
+    head = marshal.load(src)
+    if head[0] == "seq":
+        items = [_receive(src) for _ in range(head[2])]
+        return items if head[1] else tuple(items)
+    if head[0] == "map":
+        out = {}
+        for _ in range(head[1]):
+            k = marshal.load(src)
+            out[k] = _receive(src)
+        return out
+    return marshal.load(src)
 
 
 def beside(child: Callable[[], T], parent: Callable[[], U], *, fork: bool | None = None) -> tuple[T, U]:
@@ -51,22 +73,22 @@ def beside(child: Callable[[], T], parent: Callable[[], U], *, fork: bool | None
     if fork is None:
         fork = can_fork()
     if not fork:
-        return child(), parent()
+        mine = parent()  # the parent's piece first, as when forked
+        return child(), mine
     r, w = os.pipe()
     try:
         pid = os.fork()
     except OSError:
         os.close(r)
         os.close(w)
-        return child(), parent()
+        return beside(child, parent, fork=False)
     if pid == 0:  # the child: compute, send, leave without running any of the caller's code or atexit hooks
         status = 1
         try:
             os.close(r)
-            data = marshal.dumps(("ok", child()))
-            view = memoryview(data)
-            while view:
-                view = view[os.write(w, view):]
+            result = child()
+            with os.fdopen(w, "wb", buffering=1 << 20) as out:
+                _send(result, out)
             status = 0
         except BaseException:  # the parent re-runs the piece and gets the real exception itself
             pass
@@ -76,22 +98,21 @@ def beside(child: Callable[[], T], parent: Callable[[], U], *, fork: bool | None
     try:
         mine = parent()
     except BaseException:
-        os.close(r)
+        os.close(r)  # the child's next write fails (EPIPE): it exits
         os.waitpid(pid, 0)
         raise
-    # Reading after our half is done is fine: the child blocks on the full pipe until then, and its result is
-    # tiny next to the work (a few MiB at 10k).
-    raw = _read_all(r)
-    os.close(r)
-    _, status = os.waitpid(pid, 0)
+    # Reading after our half is done is fine: the child blocks on the full pipe until then. The result streams
+    # in item by item (no second copy of it as one buffer on either side: at 50k resources it is ~80 MiB).
     theirs: Any = None
     ok = False
-    if os.waitstatus_to_exitcode(status) == 0:
+    with os.fdopen(r, "rb", buffering=1 << 20) as src:
         try:
-            tag, theirs = marshal.loads(raw)
-            ok = tag == "ok"
-        except (EOFError, ValueError, TypeError):
+            theirs = _receive(src)
+            ok = True
+        except (EOFError, ValueError, TypeError, IndexError, KeyError):  # short or garbled: run it here
             ok = False
+    _, status = os.waitpid(pid, 0)
+    ok = ok and os.waitstatus_to_exitcode(status) == 0
     if not ok:
         theirs = child()
     return theirs, mine

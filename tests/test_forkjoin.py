@@ -81,3 +81,10 @@ def test_convert_files_identical_forked_and_serial():
         assert forked == serial
         assert s1 == s2 == estate.secrets()
     assert s1, "the sample plants sensitive values: the leak scan must get them"
+
+
+def test_nested_result_keeps_its_shape():
+    value = ({"a": ["x", ("y", 1)], "b": {}}, "s" * 70_000, [], (), [[1.5, None, True]])
+    assert forkjoin.beside(lambda: value, lambda: None, fork=True)[0] == value
+    got = forkjoin.beside(lambda: value, lambda: None, fork=True)[0]
+    assert isinstance(got[0]["a"][1], tuple) and isinstance(got[4], list)

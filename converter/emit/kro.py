@@ -10,6 +10,7 @@ Names, kinds and namespaces come from converter.emit.naming (env + root in each)
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -437,7 +438,4 @@ def report(result: MapResult, eg: EstateGraph, naming: Naming | None = None, own
 
 
 def to_json(data: Any) -> str:
-    """report.json's text: `json.dumps(indent=2, ensure_ascii=False)`, written by the faster equivalent."""
-    from converter.emit.jsonwriter import dumps
-
-    return dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
