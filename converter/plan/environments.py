@@ -1,0 +1,123 @@
+"""Several environments in one plan, rolled out in order (dev pilot → staging → prod).
+
+The order is the order given (`--env NAME=STATE` repeated, or the roots of the estate file). Each phase of a later
+environment is gated on the same phase of the environment before it: all its ACK objects adopted and synced (none
+read-only), `terraform plan -detailed-exitcode` = 0 after its handoff, and no adoption-would-change. When the
+predecessor has no resources in that phase, the gate is its last earlier phase (everything up to here done there).
+
+A prod environment (named prod/production/prd, or given with --prod-env) gets extra CODEOWNERS (--prod-owners) on
+every phase and an ArgoCD sync window on its AppProjects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from converter.gitops.argocd import GitOpsOptions, SyncWindow, app_name
+from converter.model import ToolError
+from converter.names import dns1123_label
+from converter.plan.model import PhasePlan, Plan
+
+PROD_NAMES = frozenset({"prod", "production", "prd"})
+
+
+def parse_envs(values: tuple[str, ...]) -> list[tuple[str, str | None]]:
+    """`--env` values → [(name, state or None)], in the order given. A bare NAME (the single-environment form, with
+    --state) may appear once; NAME=STATE forms name one state per environment; names are unique DNS labels."""
+    out: list[tuple[str, str | None]] = []
+    for v in values:
+        name, sep, st = v.partition("=")
+        dns1123_label(name, "--env")
+        if sep and not st:
+            raise ToolError(f"--env {v!r}: expected NAME=STATE (a state file, - or s3:// URL)")
+        out.append((name, st if sep else None))
+    names = [n for n, _ in out]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ToolError(f"--env: environment {dup[0]!r} given twice")
+    if len(out) > 1 and any(st is None for _, st in out):
+        raise ToolError("several --env: give each as NAME=STATE (dev=dev.tfstate --env prod=prod.tfstate)")
+    return out
+
+
+def parse_adopt(values: tuple[str, ...], envs: list[str], phases: tuple[str, ...]) -> set[tuple[str, str]]:
+    """`--adopt [ENV/]PHASE` → {(env, phase)} whose Application syncs `adopt/` instead of `read-only/`."""
+    out = set()
+    for v in values:
+        env, _, ph = v.rpartition("/")
+        if ph not in phases:
+            raise ToolError(f"--adopt {v!r}: unknown phase {ph!r} (one of {', '.join(phases)})")
+        if env and env not in envs:
+            raise ToolError(f"--adopt {v!r}: environment {env!r} is not planned here ({', '.join(envs)})")
+        out |= {(e, ph) for e in ([env] if env else envs)}
+    return out
+
+
+@dataclass
+class Rollout:
+    """What one environment's plan needs to know about the others and about ArgoCD."""
+
+    environments: list[str]
+    gitops: GitOpsOptions | None = None
+    window: SyncWindow = field(default_factory=SyncWindow)
+    prod_envs: frozenset[str] = PROD_NAMES
+    prod_owners: str = "@platform-prod-approvers"
+    adopt: set[tuple[str, str]] = field(default_factory=set)
+
+    def is_prod(self, env: str) -> bool:
+        return env in self.prod_envs
+
+
+def _gate_target(pred: Plan, pp: PhasePlan) -> PhasePlan | None:
+    same = [p for p in pred.phases if p.phase == pp.phase]
+    if same:
+        return same[0]
+    from converter.commands.common import PHASES
+
+    rank = {p: i for i, p in enumerate(PHASES)}
+    earlier = [p for p in pred.phases if rank.get(p.phase, len(PHASES)) < rank.get(pp.phase, len(PHASES))]
+    return earlier[-1] if earlier else None
+
+
+def gate(pred: Plan, pp: PhasePlan) -> dict[str, Any]:
+    """The exit checks of the predecessor's phase this phase waits for (named in its PR body and plan.json)."""
+    target = _gate_target(pred, pp)
+    if target is None:
+        return {"env": pred.env, "phase": None, "dir": None,
+                "summary": f"{pred.env} has no phase up to {pp.phase}: nothing to wait for", "checks": [], "commands": []}
+    adoption = ("adoption-would-change = 0 (checked with --live)" if target.adoption is not None and not target.adoption["count"]
+                else "no adoption-would-change: re-run its plan with --live CAPTURE.json and check it is 0")
+    checks = [
+        f"every ACK object of {pred.env}/{target.dirname} adopted and ACK.ResourceSynced=True, none read-only "
+        f"({len(target.mapped)} objects)",
+        f"`terraform plan -detailed-exitcode` returns 0 in {pred.env}'s Terraform root after the handoff",
+        adoption,
+    ]
+    if target.argocd:
+        checks.append(f"ArgoCD Application `{target.argocd['application']}` Synced and Healthy on `adopt/`")
+    cmds = [f"tf2kro plan --status --out <plan dir> --env {pred.env} --phase {target.phase} "
+            f"--kubectl-json {pred.env}-{target.dirname}.json --terraform-state-list {pred.env}-state.txt"
+            + (" --applications-json applications.json" if target.argocd else "") + "   # exit 0",
+            f"terraform plan -detailed-exitcode   # in {pred.env}'s root: exit 0"]
+    return {"env": pred.env, "phase": target.phase, "dir": target.dirname,
+            "summary": f"{pred.env}/{target.dirname} done (adopted, handed over, Terraform clean)",
+            "checks": checks, "commands": cmds}
+
+
+def apply_rollout(plan: Plan, rollout: Rollout, pred: Plan | None) -> None:
+    """Set the order, predecessor, prod settings, gates and ArgoCD names of `plan` (before it is rendered)."""
+    plan.environments = list(rollout.environments)
+    plan.order = rollout.environments.index(plan.env) if plan.env in rollout.environments else 0
+    plan.predecessor = pred.env if pred else None
+    plan.prod = rollout.is_prod(plan.env)
+    plan.prod_owners = rollout.prod_owners if plan.prod else None
+    plan.sync_window = rollout.window.to_dict() if plan.prod and rollout.gitops else None
+    for pp in plan.phases:
+        pp.gate = gate(pred, pp) if pred else None
+        if rollout.gitops:
+            step = "adopt" if (plan.env, pp.phase) in rollout.adopt else "read-only"
+            name = app_name(plan.env, pp.dirname)
+            pp.argocd = {"application": name, "project": name, "file": f"environments/{plan.env}/argocd/{pp.dirname}.yaml",
+                         "path": rollout.gitops.path(f"environments/{plan.env}/{pp.dirname}/{step}"), "step": step,
+                         "adopt_path": rollout.gitops.path(f"environments/{plan.env}/{pp.dirname}/adopt")}
