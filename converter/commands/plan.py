@@ -54,6 +54,9 @@ def _owners(values: tuple[str, ...]) -> dict[str, str]:
                    "Application per phase, app of apps) and argocd/argocd-cm-health.yaml.")
 @click.option("--revision", default="HEAD", show_default=True, help="With --repo-url: targetRevision.")
 @click.option("--repo-path", default="", metavar="DIR", help="With --repo-url: the --out directory's path inside the repository.")
+@click.option("--destination", "destinations", multiple=True, metavar="[ENV=]URL",
+              help="With --repo-url: API server of the cluster where kro and the ACK controllers run, as ArgoCD knows "
+                   "it [default: https://kubernetes.default.svc]; ENV=URL for one environment (repeatable).")
 @click.option("--argocd-namespace", default="argocd", show_default=True, callback=click_dns1123_label,
               help="Namespace of ArgoCD (Applications, AppProjects, argocd-cm).")
 @click.option("--adopt", "adopt", multiple=True, metavar="[ENV/]PHASE",
@@ -76,7 +79,7 @@ def _owners(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="With --status: output format.")
 def plan(state_path, hcl_dir, var_files, region, out_dir, force, env_values, namespace, root, live_file, owners,
-         secret_store_sa, repo_url, revision, repo_path, argocd_namespace, adopt, prod_envs, prod_owners, sync_window,
+         secret_store_sa, repo_url, revision, repo_path, destinations, argocd_namespace, adopt, prod_envs, prod_owners, sync_window,
          status, kubectl_json, apps_json, state_list, phases, fmt):
     """Write the migration plan: per phase, read-only adoption → read-write → Terraform handoff → rollback material."""
     from converter.plan.environments import parse_envs
@@ -102,9 +105,9 @@ def plan(state_path, hcl_dir, var_files, region, out_dir, force, env_values, nam
         sys.exit(0 if statuses and all(s.done for s in statuses) else 1)
 
     from converter.commands.output import write_output
-    from converter.gitops.argocd import GitOpsOptions, SyncWindow
+    from converter.gitops.argocd import IN_CLUSTER, GitOpsOptions, SyncWindow
     from converter.plan import make_plan
-    from converter.plan.environments import PROD_NAMES, Rollout, parse_adopt
+    from converter.plan.environments import PROD_NAMES, Rollout, parse_adopt, parse_destinations
     from converter.plan.render import plan_output_run
 
     if "/" not in secret_store_sa:
@@ -115,16 +118,20 @@ def plan(state_path, hcl_dir, var_files, region, out_dir, force, env_values, nam
         dns1123_label(pe, "--prod-env")
     if not prod_owners.strip() or any(not o.startswith("@") and "@" not in o for o in prod_owners.split()):
         raise ToolError(f"--prod-owners {prod_owners!r}: expected @team or @org/team (or an e-mail)")
-    gitops = GitOpsOptions(repo_url, revision, repo_path, argocd_namespace) if repo_url else None
-    if adopt and not gitops:
-        raise ToolError("--adopt switches the phase's ArgoCD Application: it needs --repo-url")
+    if (adopt or destinations) and not repo_url:
+        raise ToolError("--adopt/--destination set the phases' ArgoCD Applications: they need --repo-url")
     loads = _environments(envs, state_path, hcl_dir, var_files, region, root)
+    names = [n for n, _ in loads]
+    default_dest, per_dest = parse_destinations(destinations, names)
+    gitops = (GitOpsOptions(repo_url, revision, repo_path, argocd_namespace, default_dest or IN_CLUSTER)
+              if repo_url else None)
+    for url in per_dest.values():
+        GitOpsOptions(repo_url, revision, repo_path, argocd_namespace, url)  # checks the URL
     if len(loads) > 1 and (namespace or live_file):
         raise ToolError("--namespace/--live name one environment: with several environments each gets "
                         "<env>-infrastructure, and plan them one at a time to check a live capture")
-    names = [n for n, _ in loads]
     rollout = Rollout(names, gitops, SyncWindow.parse(sync_window), frozenset(prod_envs) or PROD_NAMES,
-                      " ".join(prod_owners.split()), parse_adopt(adopt, names, PHASES))
+                      " ".join(prod_owners.split()), parse_adopt(adopt, names, PHASES), per_dest)
     files: dict[str, str] = {}
     secrets: set[str] = set()
     plans = []
@@ -161,6 +168,16 @@ def plan(state_path, hcl_dir, var_files, region, out_dir, force, env_values, nam
                 click.echo(f"note: {plan_.env}/{pp.dirname}: {len(blocking)} blocking finding(s) — see "
                            f"prs/{plan_.env}/{pp.dirname}.md", err=True)
     click.echo(f"wrote {len(files)} files to {out_dir}")
+    if gitops:
+        by_dest: dict[str, list[str]] = {}
+        for p in plans:
+            if any(pp.secrets for pp in p.phases):
+                by_dest.setdefault(rollout.gitops_for(p.env).destination, []).append(p.env)
+        for url, shared in by_dest.items():
+            if len(shared) > 1:
+                click.echo(f"note: {', '.join(shared)} sync into the same cluster ({url}) and share the "
+                           "ClusterSecretStore aws-secrets-manager of 00-prerequisites: give each environment its "
+                           "cluster with --destination ENV=URL, or sync 00-prerequisites from one of them", err=True)
     if not gitops:
         click.echo("note: no --repo-url: ArgoCD Applications/AppProjects not written (docs/plan.md)", err=True)
 

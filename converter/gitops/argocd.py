@@ -38,6 +38,7 @@ PART_OF = {"app.kubernetes.io/part-of": "tf2kro-plan"}
 
 # repository URLs ArgoCD accepts: https://, ssh://, or scp-like git@host:path; no whitespace, quotes or control chars
 _REPO_URL = re.compile(r"\A(?:https://|ssh://|git@)[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+\Z")
+_SERVER = re.compile(r"\Ahttps://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?\Z")
 _REVISION = re.compile(r"\A[A-Za-z0-9._/-]{1,200}\Z")
 _CRON_FIELD = re.compile(r"\A[0-9*,/-]+\Z")
 _DURATION = re.compile(r"\A[0-9]{1,4}[hm]\Z")
@@ -86,6 +87,9 @@ class GitOpsOptions:
         if p and (not re.fullmatch(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*", p) or any(s in (".", "..") for s in p.split("/"))):
             raise ToolError(f"--repo-path {self.path_prefix[:80]!r}: expected a relative directory (letters, digits, . _ -)")
         object.__setattr__(self, "path_prefix", p)
+        if not _SERVER.match(self.destination):
+            raise ToolError(f"--destination {self.destination[:80]!r}: expected the API server URL ArgoCD knows the "
+                            f"cluster by (https://host[:port][/path]; {IN_CLUSTER} = ArgoCD's own cluster)")
 
     def path(self, rel: str) -> str:
         return f"{self.path_prefix}/{rel}" if self.path_prefix else rel

@@ -11,7 +11,7 @@ every phase and an ArgoCD sync window on its AppProjects.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from converter.gitops.argocd import GitOpsOptions, SyncWindow, app_name
@@ -41,6 +41,20 @@ def parse_envs(values: tuple[str, ...]) -> list[tuple[str, str | None]]:
     return out
 
 
+def parse_destinations(values: tuple[str, ...], envs: list[str]) -> tuple[str | None, dict[str, str]]:
+    """`--destination [ENV=]URL` → (default URL or None, {env: URL}); URLs are checked by GitOpsOptions."""
+    default, per = None, {}
+    for v in values:
+        env, sep, url = v.partition("=")
+        if not sep:
+            default = v
+            continue
+        if env not in envs:
+            raise ToolError(f"--destination {v[:80]!r}: environment {env!r} is not planned here ({', '.join(envs)})")
+        per[env] = url
+    return default, per
+
+
 def parse_adopt(values: tuple[str, ...], envs: list[str], phases: tuple[str, ...]) -> set[tuple[str, str]]:
     """`--adopt [ENV/]PHASE` → {(env, phase)} whose Application syncs `adopt/` instead of `read-only/`."""
     out = set()
@@ -64,6 +78,12 @@ class Rollout:
     prod_envs: frozenset[str] = PROD_NAMES
     prod_owners: str = "@platform-prod-approvers"
     adopt: set[tuple[str, str]] = field(default_factory=set)
+    destinations: dict[str, str] = field(default_factory=dict)  # env → API server URL (default: gitops.destination)
+
+    def gitops_for(self, env: str) -> GitOpsOptions | None:
+        if self.gitops is None or env not in self.destinations:
+            return self.gitops
+        return replace(self.gitops, destination=self.destinations[env])
 
     def is_prod(self, env: str) -> bool:
         return env in self.prod_envs

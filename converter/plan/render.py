@@ -310,8 +310,8 @@ def argocd_files(plan: Plan, rollout: Rollout, phase_docs: dict[str, list[dict[s
     """environments/<env>/argocd/: the env's app of apps, its Namespace, and per phase AppProject + Application."""
     from converter.gitops import argocd as ga
 
-    assert rollout.gitops is not None
-    opts, env, ns = rollout.gitops, plan.env, plan.namespace
+    opts, env, ns = rollout.gitops_for(plan.env), plan.env, plan.namespace
+    assert opts is not None
     window = rollout.window if plan.prod else None
     base = f"environments/{env}/argocd"
     files = {f"{base}/root-app.yaml": dump_yaml(ga.root_objects(env, ns, opts, window)),
