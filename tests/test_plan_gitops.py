@@ -5,6 +5,7 @@ with gates, prod CODEOWNERS and sync windows, and `plan --status` reading Applic
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -210,7 +211,7 @@ def test_gates_name_the_previous_environment(three_envs):
             assert gate["env"] == pred and gate["phase"] == ph["phase"] and gate["dir"] == ph["dir"]
             assert f"## Gate: `{pred}/{ph['dir']}` first" in pr
             assert f"--env {pred} --phase {ph['phase']}" in pr and "terraform plan -detailed-exitcode" in pr
-            assert "adoption-would-change" in pr and "ACK.ResourceSynced=True" in pr
+            assert f"adoption-would-change not checked for {pred}" in pr and "ACK.ResourceSynced=True" in pr
             # the gate sits above the steps (two-minute read)
             assert pr.index("## Gate") < pr.index("## Steps")
 
@@ -344,7 +345,10 @@ def test_read_only_to_adopt_is_one_reviewed_change(three_envs):
 
 def test_health_patch_covers_every_synced_kind(three_envs):
     out, _ = three_envs
+    text = (out / "argocd" / "argocd-cm-health.yaml").read_text()
     cm = _docs(out / "argocd" / "argocd-cm-health.yaml")[0]
+    assert "_VPC: |\n    -- tf2kro: health of an ACK resource" in text  # Lua as literal blocks, readable in review
+    assert all(re.fullmatch(r"[-._a-zA-Z0-9]+", k) for k in cm["data"])  # valid ConfigMap keys
     assert cm["kind"] == "ConfigMap" and cm["metadata"]["name"] == "argocd-cm"
     for env in ENVS:
         for ph in _plan(out, env)["phases"]:
@@ -488,6 +492,30 @@ def test_bad_env_lists(tmp_path, envs, message):
     assert res.exit_code == 2 and message in res.output, res.output
 
 
+def test_live_capture_per_environment(tmp_path):
+    dev, prod = _small_state(tmp_path, "dev"), _small_state(tmp_path, "prod")
+    vpc = sf.vpc()
+    cap = tmp_path / "live.json"
+    cap.write_text(json.dumps({"format": "tf2kro-live-capture/v1", "region": "eu-west-1", "captured_at": "2026-01-01T00:00:00Z",
+                               "scope": {}, "types": {"aws_vpc": {"tf_type": "aws_vpc", "requested": [vpc["id"]], "items": {}}}}))
+    out = tmp_path / "plan"
+    base = ["plan", "--env", f"dev={dev}", "--env", f"prod={prod}", "--out", str(out)]
+    res = CliRunner().invoke(main, [*base, "--live", str(cap)])
+    assert res.exit_code == 2 and "ENV=CAPTURE" in res.output
+    res = CliRunner().invoke(main, [*base, "--live", f"dev={cap}", "--live", f"dev={cap}"])
+    assert res.exit_code == 2 and "two captures" in res.output
+    res = _run(*base, "--live", f"dev={cap}")
+    assert res.exit_code == 0, res.output
+    # dev checked against its capture (the VPC is missing there: blocking), prod not checked
+    assert _plan(out, "dev")["phases"][0]["adoption_would_change"] is not None
+    assert _plan(out, "prod")["phases"][0]["adoption_would_change"] is None
+    # prod's gate reflects what the dev capture found: blocking (the VPC is gone in the capture) or 0
+    pr = (out / "prs/prod/01-network.md").read_text()
+    blocking = [f for f in _plan(out, "dev")["phases"][0]["findings"] if f["severity"] == "blocking"]
+    assert blocking and f"dev/01-network has {len(blocking)} blocking finding(s)" in pr
+    assert "not checked for dev" not in pr
+
+
 def test_env_states_exclude_state_option(tmp_path):
     st = _small_state(tmp_path, "s")
     res = CliRunner().invoke(main, ["plan", "--state", str(st), "--env", f"dev={st}", "--env", f"prod={st}",
@@ -560,6 +588,24 @@ def test_user_strings_reach_yaml_verbatim_or_are_refused(repo, rev, prefix, dest
     assert back == docs
     assert back[1]["spec"]["source"]["repoURL"] == repo and back[1]["spec"]["destination"]["server"] == dest
     assert ".." not in back[1]["spec"]["source"]["path"].split("/")
+
+
+@settings(max_examples=200, deadline=None)
+@given(owners=_text)
+def test_codeowners_rules_stay_one_rule_per_line(owners):
+    """--prod-owners flows into CODEOWNERS: refused, or one line per rule whose owners are exactly the tokens."""
+    from converter.plan.environments import codeowners_value
+    from converter.plan.render import codeowners
+
+    try:
+        value = codeowners_value(owners, "--prod-owners")
+    except ToolError:
+        return
+    doc = {"env": "prod", "prod": True, "prod_owners": value, "phases": [{"dir": "01-network", "owners": "@net", "argocd": None}]}
+    lines = [ln for ln in codeowners([doc]).splitlines() if not ln.startswith("#")]
+    assert len(lines) == 2
+    for ln in lines:
+        assert ln.split()[1:] == ["@net", *value.split()] and "#" not in ln and "\r" not in ln
 
 
 @settings(max_examples=150, deadline=None)

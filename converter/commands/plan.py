@@ -43,8 +43,9 @@ def _owners(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--namespace", default=None, callback=click_dns1123_label,
               help="Namespace of the kro instances and ACK objects [default: <env>-infrastructure].")
 @root_option
-@click.option("--live", "live_file", type=click.Path(exists=True, dir_okay=False),
-              help="Live capture (`tf2kro inventory capture`): count adoption-would-change per phase.")
+@click.option("--live", "live_files", multiple=True, metavar="[ENV=]CAPTURE",
+              help="Live capture (`tf2kro inventory capture`): count adoption-would-change per phase; ENV=CAPTURE "
+                   "per environment when several are planned (repeatable).")
 @click.option("--owners", "owners", multiple=True, metavar="PHASE=@team",
               help="CODEOWNERS per phase (repeatable; default @platform-<phase>).")
 @click.option("--secret-store-sa", default="external-secrets/external-secrets", show_default=True, metavar="NS/NAME",
@@ -78,7 +79,7 @@ def _owners(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--phase", "phases", multiple=True, type=click.Choice(PHASES), help="With --status: only these phases.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="With --status: output format.")
-def plan(state_path, hcl_dir, var_files, region, out_dir, force, env_values, namespace, root, live_file, owners,
+def plan(state_path, hcl_dir, var_files, region, out_dir, force, env_values, namespace, root, live_files, owners,
          secret_store_sa, repo_url, revision, repo_path, destinations, argocd_namespace, adopt, prod_envs, prod_owners, sync_window,
          status, kubectl_json, apps_json, state_list, phases, fmt):
     """Write the migration plan: per phase, read-only adoption → read-write → Terraform handoff → rollback material."""
@@ -107,7 +108,14 @@ def plan(state_path, hcl_dir, var_files, region, out_dir, force, env_values, nam
     from converter.commands.output import write_output
     from converter.gitops.argocd import IN_CLUSTER, GitOpsOptions, SyncWindow
     from converter.plan import make_plan
-    from converter.plan.environments import PROD_NAMES, Rollout, parse_adopt, parse_destinations
+    from converter.plan.environments import (
+        PROD_NAMES,
+        Rollout,
+        codeowners_value,
+        parse_adopt,
+        parse_destinations,
+        parse_live,
+    )
     from converter.plan.render import plan_output_run
 
     if "/" not in secret_store_sa:
@@ -116,8 +124,7 @@ def plan(state_path, hcl_dir, var_files, region, out_dir, force, env_values, nam
     dns1123_subdomain(secret_store_sa.split("/", 1)[1], "--secret-store-sa name")
     for pe in prod_envs:
         dns1123_label(pe, "--prod-env")
-    if not prod_owners.strip() or any(not o.startswith("@") and "@" not in o for o in prod_owners.split()):
-        raise ToolError(f"--prod-owners {prod_owners!r}: expected @team or @org/team (or an e-mail)")
+    prod_owners = codeowners_value(prod_owners, "--prod-owners")
     if (adopt or destinations) and not repo_url:
         raise ToolError("--adopt/--destination set the phases' ArgoCD Applications: they need --repo-url")
     loads = _environments(envs, state_path, hcl_dir, var_files, region, root)
@@ -127,11 +134,11 @@ def plan(state_path, hcl_dir, var_files, region, out_dir, force, env_values, nam
               if repo_url else None)
     for url in per_dest.values():
         GitOpsOptions(repo_url, revision, repo_path, argocd_namespace, url)  # checks the URL
-    if len(loads) > 1 and (namespace or live_file):
-        raise ToolError("--namespace/--live name one environment: with several environments each gets "
-                        "<env>-infrastructure, and plan them one at a time to check a live capture")
+    if len(loads) > 1 and namespace:
+        raise ToolError("--namespace names one environment: with several environments each gets <env>-infrastructure")
+    lives = parse_live(live_files, names)
     rollout = Rollout(names, gitops, SyncWindow.parse(sync_window), frozenset(prod_envs) or PROD_NAMES,
-                      " ".join(prod_owners.split()), parse_adopt(adopt, names, PHASES), per_dest)
+                      prod_owners, parse_adopt(adopt, names, PHASES), per_dest)
     files: dict[str, str] = {}
     secrets: set[str] = set()
     plans = []
@@ -139,7 +146,7 @@ def plan(state_path, hcl_dir, var_files, region, out_dir, force, env_values, nam
     for name, open_one in loads:
         estate = open_one()
         progress.stage("render", name)
-        plan_, env_files = make_plan(estate, env=name, namespace=namespace, owners=_owners(owners), live_path=live_file,
+        plan_, env_files = make_plan(estate, env=name, namespace=namespace, owners=_owners(owners), live_path=lives.get(name),
                                      hcl_dir=hcl_dir, sa=tuple(secret_store_sa.split("/", 1)), rollout=rollout,
                                      predecessor=pred)
         if any(pp.secrets for pp in plan_.phases) and not plan_.region:
@@ -155,7 +162,7 @@ def plan(state_path, hcl_dir, var_files, region, out_dir, force, env_values, nam
         files.update(index_files([p.to_dict() for p in plans]))
     progress.stage("write", f"{len(files)} files")
     write_output(out_dir, files, secrets, run=plan_output_run(names if len(names) > 1 else env), force=force,
-                 inputs=(*(s for _, s in envs if s and s != "-"), *state_path, hcl_dir, *var_files, live_file))
+                 inputs=(*(s for _, s in envs if s and s != "-"), *state_path, hcl_dir, *var_files, *lives.values()))
     progress.finish()
     for plan_ in plans:
         c = plan_.counts

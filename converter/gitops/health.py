@@ -1,8 +1,9 @@
 """`argocd-cm` health checks for what a plan syncs: one `resource.customizations.health.<group>_<kind>` key per ACK
 kind, per kro instance kind (group migration.tf2kro.dev), for the RGD and for Application (app-of-apps waves wait on phase health).
 
-Why exact keys and not `<group>_*` globs: an exact key works on every ArgoCD version, and a `kro.run_*` glob would
-also catch ResourceGraphDefinition, whose status has another shape. The Lua lives in `health/*.lua` (data files,
+Why exact keys and not `<group>_*` globs: a ConfigMap key cannot contain `*` (keys match `[-._a-zA-Z0-9]+`), so
+shared checks would need the older `resource.customizations` YAML blob; one key per kind works on every ArgoCD
+version and the ACK kinds of a plan are a few dozen. The Lua lives in `health/*.lua` (data files,
 shipped in the wheel) and is tested with a Lua runtime (lupa) against sample objects.
 """
 
@@ -47,6 +48,22 @@ def health_data(kinds: set[tuple[str, str]]) -> dict[str, str]:
         if name:
             out[KEY.format(group=group, kind=kind)] = lua(name)
     return out
+
+
+def render_patch(kinds: set[tuple[str, str]], namespace: str = "argocd") -> str:
+    """`argocd_cm_patch` as YAML with the Lua as literal blocks (`|`), so a reviewer reads the checks as code. Only
+    tf2kro's own Lua and validated kind names go into it."""
+    import yaml
+
+    class _Dumper(yaml.SafeDumper):
+        pass
+
+    def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+    _Dumper.add_representer(str, _str)
+    return yaml.dump(argocd_cm_patch(kinds, namespace), Dumper=_Dumper, sort_keys=False, width=4096,
+                     allow_unicode=True, default_flow_style=False)
 
 
 def argocd_cm_patch(kinds: set[tuple[str, str]], namespace: str = "argocd") -> dict[str, Any]:

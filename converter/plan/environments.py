@@ -55,6 +55,40 @@ def parse_destinations(values: tuple[str, ...], envs: list[str]) -> tuple[str | 
     return default, per
 
 
+def parse_live(values: tuple[str, ...], envs: list[str]) -> dict[str, str]:
+    """`--live [ENV=]CAPTURE` → {env: capture file}. A bare file is for the single planned environment."""
+    from pathlib import Path
+
+    out: dict[str, str] = {}
+    for v in values:
+        env, sep, path = v.partition("=")
+        if not (sep and env in envs):
+            if len(envs) > 1:
+                raise ToolError(f"--live {v[:80]!r}: several environments are planned: give ENV=CAPTURE "
+                                f"(ENV one of {', '.join(envs)})")
+            env, path = envs[0], v
+        if env in out:
+            raise ToolError(f"--live: two captures for environment {env!r}")
+        if not Path(path).is_file():
+            raise ToolError(f"--live {path[:80]!r}: no such capture file")
+        out[env] = path
+    return out
+
+
+def codeowners_value(value: str, what: str) -> str:
+    """Owners for a CODEOWNERS rule: whitespace-separated @user, @org/team or e-mail tokens, on one line (no
+    comment character, no path, nothing that would start another rule)."""
+    import re
+
+    tokens = value.split()
+    ok = re.compile(r"\A(@[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+)\Z")
+    bad = [t for t in tokens if not ok.match(t)]
+    if not tokens or bad:
+        raise ToolError(f"{what} {value[:80]!r}: expected @user, @org/team or an e-mail address"
+                        + (f" (not {bad[0][:40]!r})" if bad else ""))
+    return " ".join(tokens)
+
+
 def parse_adopt(values: tuple[str, ...], envs: list[str], phases: tuple[str, ...]) -> set[tuple[str, str]]:
     """`--adopt [ENV/]PHASE` → {(env, phase)} whose Application syncs `adopt/` instead of `read-only/`."""
     out = set()
@@ -106,8 +140,15 @@ def gate(pred: Plan, pp: PhasePlan) -> dict[str, Any]:
     if target is None:
         return {"env": pred.env, "phase": None, "dir": None,
                 "summary": f"{pred.env} has no phase up to {pp.phase}: nothing to wait for", "checks": [], "commands": []}
-    adoption = ("adoption-would-change = 0 (checked with --live)" if target.adoption is not None and not target.adoption["count"]
-                else "no adoption-would-change: re-run its plan with --live CAPTURE.json and check it is 0")
+    blocking = [f for f in target.findings if f.severity == "blocking"]
+    if target.adoption is None:
+        adoption = (f"adoption-would-change not checked for {pred.env}: re-plan it with --live CAPTURE.json; "
+                    "it must be 0 with no blocking finding")
+    elif blocking:
+        adoption = (f"{pred.env}/{target.dirname} has {len(blocking)} blocking finding(s) "
+                    f"({', '.join(sorted({f.kind for f in blocking}))}): resolve them and re-plan with --live until none")
+    else:
+        adoption = f"adoption-would-change = 0 in {pred.env} (checked with --live), no blocking finding"
     checks = [
         f"every ACK object of {pred.env}/{target.dirname} adopted and ACK.ResourceSynced=True, none read-only "
         f"({len(target.mapped)} objects)",

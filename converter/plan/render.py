@@ -207,12 +207,12 @@ def health_kinds(plans: list[dict[str, Any]]) -> set[tuple[str, str]]:
 
 def index_files(plans: list[dict[str, Any]]) -> dict[str, str]:
     """The files regenerated from every environment's plan.json (in rollout order, then by name)."""
-    from converter.gitops.health import argocd_cm_patch
+    from converter.gitops.health import render_patch
 
     plans = sorted(plans, key=lambda d: (d.get("order") or 0, d["env"]))
     files = {"CODEOWNERS": codeowners(plans), "README.md": index_readme(plans)}
     if any(ph.get("argocd") for d in plans for ph in d["phases"]):
-        files["argocd/argocd-cm-health.yaml"] = dump_yaml([argocd_cm_patch(health_kinds(plans))])
+        files["argocd/argocd-cm-health.yaml"] = render_patch(health_kinds(plans))
     return files
 
 
