@@ -293,6 +293,8 @@ def test_applications_and_projects(three_envs):
             assert f"{ph['dir']}.yaml" in kust["resources"]
             proj, app = _docs(out / "environments" / env / "argocd" / f"{ph['dir']}.yaml")
             assert proj["kind"] == "AppProject" and app["kind"] == "Application"
+            # the project exists before the Application that uses it (waves of the app of apps)
+            assert int(proj["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) < 0 < ph["number"]
             assert app["spec"]["project"] == proj["metadata"]["name"] == ph["argocd"]["project"]
             assert app["metadata"]["name"] == ph["argocd"]["application"]
             step = "adopt" if (env, ph["phase"]) == ("dev", "network") else "read-only"
@@ -625,3 +627,22 @@ def test_application_names_fit_a_label(env, dirname):
     name = ga.app_name(env, dirname)
     assert len(name) <= 63 and name[0].isalnum() and name[-1].isalnum()
     assert ga.app_name(env, dirname) != ga.app_name(env, "02-identity")
+
+
+def test_phase_without_objects_has_no_application(tmp_path):
+    st = tmp_path / "s.tfstate"
+    st.write_text(sf.state(sf.resource("aws_vpc", "this", sf.vpc()),
+                           sf.resource("aws_lambda_function", "f", {"id": "fn", "function_name": "fn"})))
+    out = tmp_path / "plan"
+    assert _run("plan", "--state", st, "--env", "dev", "--out", out, "--repo-url", REPO).exit_code == 0
+    plan = _plan(out, "dev")
+    empty = [ph for ph in plan["phases"] if not any(it["status"] == "mapped" for it in ph["items"])]
+    if not empty:
+        pytest.skip("aws_lambda_function is mapped now")
+    for ph in empty:
+        assert ph["argocd"] is None
+        assert not (out / "environments/dev/argocd" / f"{ph['dir']}.yaml").exists()
+        assert f"argocd/{ph['dir']}.yaml" not in (out / "CODEOWNERS").read_text()
+        assert "## ArgoCD" not in (out / "prs/dev" / f"{ph['dir']}.md").read_text()
+    kust = _docs(out / "environments/dev/argocd/kustomization.yaml")[0]["resources"]
+    assert all((out / "environments/dev/argocd" / r).exists() for r in kust)

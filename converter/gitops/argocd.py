@@ -29,8 +29,8 @@ IN_CLUSTER = "https://kubernetes.default.svc"
 WAVE = "argocd.argoproj.io/sync-wave"
 SYNC_OPTIONS = "argocd.argoproj.io/sync-options"
 KEEP = "Prune=false,Delete=false"  # never pruned by a sync, kept when the Application is deleted
-APP_SYNC_OPTIONS = ["ServerSideApply=true", "SkipDryRunOnMissingResource=true", "CreateNamespace=false",
-                    "PruneLast=true"]
+APP_SYNC_OPTIONS = ["ServerSideApply=true", "SkipDryRunOnMissingResource=true", "CreateNamespace=false"]
+PROJECT_WAVE = "-2"  # AppProjects before the Applications that use them (the Namespace at -5)
 STEP_LABEL = "tf2kro.dev/step"
 ENV_LABEL = "tf2kro.dev/environment"
 PHASE_LABEL = "tf2kro.dev/phase"
@@ -151,7 +151,8 @@ def app_project(name: str, description: str, opts: GitOpsOptions, namespaces: li
     if window is not None:
         spec["syncWindows"] = [window.to_dict()]
     return {"apiVersion": API, "kind": "AppProject",
-            "metadata": {"name": name, "namespace": opts.argocd_namespace, "labels": {**PART_OF, **labels}},
+            "metadata": {"name": name, "namespace": opts.argocd_namespace, "labels": {**PART_OF, **labels},
+                         "annotations": {WAVE: PROJECT_WAVE}},
             "spec": spec}
 
 

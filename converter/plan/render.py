@@ -370,6 +370,8 @@ def render_plan_tree(estate: Estate, plan: Plan, ro: dict[str, list[PhaseOutput]
             files[f"{base}/{sub}/kustomization.yaml"] = _kustomization(["rgd.yaml", "instance.yaml"] + extra)
         if docs:
             phase_docs[pp.phase] = docs
+        else:
+            pp.argocd = None  # nothing to sync (only unsupported resources): no Application, no CODEOWNERS line
         tf = f"terraform/{env}/{pp.dirname}"
         files[f"{tf}/removed.tf"] = removed_tf(pp, plan)
         files[f"{tf}/rollback-imports.tf"] = rollback_tf(pp, plan)
