@@ -339,6 +339,9 @@ def test_read_only_to_adopt_is_one_reviewed_change(three_envs):
     assert f"-    path: migration/environments/staging/{ph['dir']}/read-only" in pr
     assert f"+    path: migration/environments/staging/{ph['dir']}/adopt" in pr
     assert ph["argocd"]["file"] in pr and "--adopt staging/network" in pr
+    # the status check in the PR also reads the Application
+    assert "kubectl -n argocd get applications -o json > applications.json" in pr
+    assert f"--env staging --phase {ph['phase']} --kubectl-json {ph['dir']}.json --applications-json applications.json" in pr
     # the change is exactly that one line: the adopt/ Application differs only in path and step label
     dev_app = _docs(out / "environments/dev/argocd" / f"{ph['dir']}.yaml")[1]
     stg_app = _docs(out / "environments/staging/argocd" / f"{ph['dir']}.yaml")[1]

@@ -182,3 +182,18 @@ def apply_rollout(plan: Plan, rollout: Rollout, pred: Plan | None) -> None:
             pp.argocd = {"application": name, "project": name, "file": f"environments/{plan.env}/argocd/{pp.dirname}.yaml",
                          "path": rollout.gitops.path(f"environments/{plan.env}/{pp.dirname}/{step}"), "step": step,
                          "adopt_path": rollout.gitops.path(f"environments/{plan.env}/{pp.dirname}/adopt")}
+            _status_with_applications(pp, rollout.gitops.argocd_namespace)
+
+
+def _status_with_applications(pp: PhasePlan, argocd_ns: str) -> None:
+    """The steps' `plan --status` commands also check the phase's Application (Synced, Healthy, which path)."""
+    for step in pp.steps:
+        if step["id"] not in ("read-only", "adopt"):
+            continue
+        cmds = []
+        for c in step["commands"]:
+            if c.startswith("tf2kro plan --status") and "--applications-json" not in c:
+                cmds.append(f"kubectl -n {argocd_ns} get applications -o json > applications.json")
+                c += " --applications-json applications.json"
+            cmds.append(c)
+        step["commands"] = cmds

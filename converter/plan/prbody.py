@@ -80,8 +80,11 @@ def _steps_table(pp: PhasePlan, plan: Plan) -> str:
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     check = next((c for c in pp.steps[0]["commands"] if c.startswith("kubectl get")), "") if pp.steps else ""
     if check:
-        lines += ["", "Check steps 1–2 (exit 0 = done):", "", "```sh", check,
-                  f"tf2kro plan --status --out <plan dir> --env {plan.env} --phase {pp.phase} --kubectl-json {pp.dirname}.json", "```"]
+        # the read-only step's own commands: the kubectl capture(s), then plan --status (with the Application
+        # when ArgoCD syncs the phase)
+        cmds = [c for c in pp.steps[0]["commands"]
+                if c.startswith(("kubectl get", "tf2kro plan --status")) or " get applications " in c]
+        lines += ["", "Check steps 1–2 (exit 0 = done):", "", "```sh", *cmds, "```"]
     return "\n".join(lines) + "\n"
 
 
