@@ -161,7 +161,7 @@ def plan(state_path, hcl_dir, var_files, region, out_dir, force, env_values, nam
 
         files.update(index_files([p.to_dict() for p in plans]))
     progress.stage("write", f"{len(files)} files")
-    write_output(out_dir, files, secrets, run=plan_output_run(names if len(names) > 1 else env), force=force,
+    write_output(out_dir, files, secrets, run=plan_output_run(names if len(names) > 1 else names[0]), force=force,
                  inputs=(*(s for _, s in envs if s and s != "-"), *state_path, hcl_dir, *var_files, *lives.values()))
     progress.finish()
     for plan_ in plans:
