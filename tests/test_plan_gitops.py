@@ -649,3 +649,20 @@ def test_phase_without_objects_has_no_application(tmp_path):
         assert "## ArgoCD" not in (out / "prs/dev" / f"{ph['dir']}.md").read_text()
     kust = _docs(out / "environments/dev/argocd/kustomization.yaml")[0]["resources"]
     assert all((out / "environments/dev/argocd" / r).exists() for r in kust)
+
+
+def test_hand_edited_step_survives_a_re_run(tmp_path):
+    """The reviewed read-only → adopt edit is the user's: a re-run keeps it (and says so); --adopt writes it."""
+    st = _small_state(tmp_path, "s")
+    out = tmp_path / "plan"
+    base = ["plan", "--state", st, "--env", "dev", "--out", out, "--repo-url", REPO]
+    assert _run(*base).exit_code == 0
+    app_file = out / "environments/dev/argocd/01-network.yaml"
+    app_file.write_text(app_file.read_text().replace("01-network/read-only", "01-network/adopt"))
+    res = _run(*base)
+    assert res.exit_code == 0 and "kept environments/dev/argocd/01-network.yaml" in res.output
+    assert _docs(app_file)[1]["spec"]["source"]["path"] == "environments/dev/01-network/adopt"
+    res = _run(*base, "--adopt", "network", "--force")
+    assert res.exit_code == 0
+    assert _docs(app_file)[1]["spec"]["source"]["path"] == "environments/dev/01-network/adopt"
+    assert _plan(out, "dev")["phases"][0]["argocd"]["step"] == "adopt"
