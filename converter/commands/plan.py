@@ -199,10 +199,12 @@ def _environments(envs, state_path, hcl_dir, var_files, region, root):
         if len(specs) > 1:
             if not all(s.env for s in specs):
                 raise ToolError(f"{len(specs)} roots given: plan reads one root per environment; give each root an "
-                                "`env:` in the estate file (one root per environment, in rollout order)")
+                                "`env:` in the estate file (one root per environment, in rollout order), or run it per root")
             named = [s.env for s in specs]
-            if len(set(named)) != len(named):
-                raise ToolError("plan: two roots of the estate file have the same env: one root per environment")
+            dup = sorted({e for e in named if named.count(e) > 1})
+            if dup:
+                raise ToolError(f"{len(specs)} roots given, {named.count(dup[0])} of them for env {dup[0]!r}: plan reads "
+                                "one root per environment (run it per root, or one root per env: in rollout order)")
             return [(s.env, _loader(s, region)) for s in specs]
         return [(envs[0][0], lambda: open_estate(state_path, hcl_dir, var_files, region, root=root))]
     if state_path:
