@@ -51,6 +51,8 @@ EXAMPLES: dict[str, list[str]] = {
     ],
     "plan": [
         f"tf2kro plan {ST} --hcl . --env prod --owners network=@net-team --out plan/",
+        "tf2kro plan --env dev=dev.tfstate --env staging=stg.tfstate --env prod=prod.tfstate --root platform --hcl . "
+        "--repo-url https://github.com/acme/infra.git --out plan/",
         f"tf2kro plan {ST} --out plan/ --status --kubectl-json objects.json",
     ],
     "fleet": [

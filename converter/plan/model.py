@@ -109,6 +109,10 @@ class PhasePlan:
     literal_refs: list[str] = field(default_factory=list)
     # (kind, name) of the kro instance(s) of the phase: one, or one per part when the phase was split by size
     instances: list[tuple[str, str]] = field(default_factory=list)
+    # gate on the previous environment (converter.plan.environments), None for the first (pilot) environment
+    gate: dict[str, Any] | None = None
+    # the ArgoCD Application syncing this phase: {application, project, file, path, step}; None without --repo-url
+    argocd: dict[str, Any] | None = None
 
     @property
     def dirname(self) -> str:
@@ -149,6 +153,13 @@ class Plan:
     counts: dict[str, int]
     diff_available: bool
     root: str = "root"  # Terraform root (stack) name, part of every emitted name (converter.emit.naming)
+    # rollout order of the environments planned together (converter.plan.environments)
+    order: int = 0
+    environments: list[str] = field(default_factory=list)
+    predecessor: str | None = None
+    prod: bool = False
+    prod_owners: str | None = None  # added to every CODEOWNERS rule of a prod environment
+    sync_window: dict[str, Any] | None = None  # the ArgoCD sync window of a prod environment
 
     def phase(self, name: str) -> PhasePlan:
         for p in self.phases:
@@ -171,12 +182,15 @@ class Plan:
                 "findings": [asdict(f) for f in p.findings],
                 "items": [asdict(it) for it in p.items],
                 "instances": [{"kind": k, "name": n} for k, n in p.instances],
+                "gate": p.gate, "argocd": p.argocd,
             }
 
         return {
             "format": PLAN_FORMAT, "env": self.env, "root": self.root, "namespace": self.namespace, "state": self.state,
             "region": self.region, "account_id": self.account_id, "counts": self.counts,
-            "findings": self.findings, "phases": [phase_dict(p) for p in self.phases],
+            "findings": self.findings, "order": self.order, "environments": self.environments or [self.env],
+            "predecessor": self.predecessor, "prod": self.prod, "prod_owners": self.prod_owners,
+            "sync_window": self.sync_window, "phases": [phase_dict(p) for p in self.phases],
         }
 
     def to_json(self) -> str:

@@ -80,8 +80,11 @@ def _steps_table(pp: PhasePlan, plan: Plan) -> str:
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     check = next((c for c in pp.steps[0]["commands"] if c.startswith("kubectl get")), "") if pp.steps else ""
     if check:
-        lines += ["", "Check steps 1–2 (exit 0 = done):", "", "```sh", check,
-                  f"tf2kro plan --status --out <plan dir> --env {plan.env} --phase {pp.phase} --kubectl-json {pp.dirname}.json", "```"]
+        # the read-only step's own commands: the kubectl capture(s), then plan --status (with the Application
+        # when ArgoCD syncs the phase)
+        cmds = [c for c in pp.steps[0]["commands"]
+                if c.startswith(("kubectl get", "tf2kro plan --status")) or " get applications " in c]
+        lines += ["", "Check steps 1–2 (exit 0 = done):", "", "```sh", *cmds, "```"]
     return "\n".join(lines) + "\n"
 
 
@@ -271,6 +274,40 @@ def phase_mermaid(pp: PhasePlan, eg: Any) -> tuple[str, int]:
     return "\n".join(lines) + "\n", len(nodes)
 
 
+def _gate(pp: PhasePlan, plan: Plan) -> str:
+    """Which environment goes before this one, and the exit checks of its phase this PR waits for."""
+    envs = plan.environments or [plan.env]
+    order = " → ".join(f"**{e}**" if e == plan.env else e for e in envs)
+    prod = (f"\n\n**Production**: CODEOWNERS require {plan.prod_owners}"
+            + ("; ArgoCD syncs only in the AppProject's sync window "
+               f"(`{plan.sync_window['schedule']}` for {plan.sync_window['duration']}, {plan.sync_window['timeZone']})"
+               if plan.sync_window else "") + "." if plan.prod else "")
+    if pp.gate is None:
+        return f"## Gate\n\nRollout {order}: `{plan.env}` is the pilot — no earlier environment to wait for.{prod}\n"
+    g = pp.gate
+    if not g["dir"]:
+        return f"## Gate\n\nRollout {order}: {g['summary']}.{prod}\n"
+    checks = "\n".join(f"- [ ] {c}" for c in g["checks"])
+    cmds = "\n".join(g["commands"])
+    return (f"## Gate: `{g['env']}/{g['dir']}` first\n\nRollout {order}. Do not merge before the same phase passed in "
+            f"`{g['env']}` ([prs/{g['env']}/{g['dir']}.md](../{g['env']}/{g['dir']}.md)):\n\n{checks}\n\n"
+            f"```sh\n{cmds}\n```{prod}\n")
+
+
+def _argocd(pp: PhasePlan, plan: Plan) -> str:
+    """The Application of the phase, and the one reviewed change that moves it from read-only to adopt."""
+    a = pp.argocd
+    if not a:
+        return ""
+    ro = a["path"].rsplit("/", 1)[0] + "/read-only"
+    return (f"## ArgoCD\n\nApplication `{a['application']}` (project `{a['project']}`, sync wave {pp.number}) in "
+            f"`{a['file']}` syncs `{a['path']}` (step **{a['step']}**). Step 2 (take read-only off) is this one reviewed "
+            f"change in that file (or re-run `tf2kro plan … --adopt {plan.env}/{pp.phase}`):\n\n"
+            f"```diff\n   source:\n-    path: {ro}\n+    path: {a['adopt_path']}\n```\n\n"
+            "No auto-prune: `automated.prune: false`, RGD and instance carry `Prune=false,Delete=false`, no "
+            "resources-finalizer; ACK objects keep `deletion-policy: retain`.\n")
+
+
 def render_pr(plan: Plan, pp: PhasePlan, eg: Any) -> dict[str, str]:
     """{relative file name: markdown}: the body, plus `<NN-phase>.resources.md` when the body would be too long."""
     total = len(plan.phases)
@@ -282,6 +319,8 @@ def render_pr(plan: Plan, pp: PhasePlan, eg: Any) -> dict[str, str]:
         "",
         summary_line(pp, plan.diff_available),
         "",
+        _gate(pp, plan),
+        _argocd(pp, plan),
         "## Steps",
         "",
         _steps_table(pp, plan),

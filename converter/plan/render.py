@@ -9,6 +9,9 @@
     terraform/<env>/<NN-phase>/state-rm.sh        step 3: exact instances a removed block cannot express
     terraform/<env>/<NN-phase>/rollback-imports.tf step 4: import {} blocks (Terraform ≥ 1.5)
     prs/<env>/<NN-phase>.md                       PR body per phase
+    environments/<env>/argocd/                    with --repo-url: AppProject + Application per phase, the
+                                                  Namespace, the env's app of apps (converter.gitops.argocd)
+    argocd/argocd-cm-health.yaml                  argocd-cm health checks for every kind synced (converter.gitops)
     CODEOWNERS, README.md                         index of every environment in the tree (regenerated on each run)
 
 Everything of one environment lives under a directory named after it, so `plan --env dev` and `plan --env prod`
@@ -23,6 +26,7 @@ from converter.emit.kro import EmitOptions, PhaseOutput, emit_phases
 from converter.emit.writer import dump_yaml
 from converter.gcpause import gc_paused
 from converter.pipeline import Estate
+from converter.plan.environments import Rollout
 from converter.plan.model import SECRET_STORE, PhasePlan, Plan
 from converter.plan.prbody import render_pr
 from converter.plan.terraform import import_block, removed_block, shell_quote, terraform_fmt
@@ -135,27 +139,48 @@ def external_secrets(pp: PhasePlan, plan: Plan) -> list[dict[str, Any]]:
     return out
 
 
+def _owners_of(doc: dict[str, Any], owners: str) -> str:
+    extra = doc.get("prod_owners") if doc.get("prod") else None
+    return f"{owners} {extra}" if extra and extra not in owners.split() else owners
+
+
 def codeowners(plans: list[dict[str, Any]]) -> str:
-    """CODEOWNERS for every environment in the tree, from their plan.json documents (sorted by env)."""
-    lines = ["# tf2kro plan: owners per phase directory (--owners PHASE=@team)"]
+    """CODEOWNERS for every environment in the tree, from their plan.json documents (in rollout order). A prod
+    environment's rules add --prod-owners; the ArgoCD file of a phase (where read-only → adopt is switched) is
+    owned like the phase, the rest of the environment's argocd/ directory by every phase owner."""
+    lines = ["# tf2kro plan: owners per phase directory (--owners PHASE=@team; prod adds --prod-owners)"]
     for doc in plans:
+        env = doc["env"]
+        if doc.get("prod"):
+            lines.append(f"# {env}: production — every rule below needs {doc.get('prod_owners')}")
+        if any(ph.get("argocd") for ph in doc["phases"]):
+            every = " ".join(dict.fromkeys(o for ph in doc["phases"] for o in ph["owners"].split()))
+            lines.append(f"/environments/{env}/argocd/ {_owners_of(doc, every)}")
         for ph in doc["phases"]:
-            lines.append(f"/environments/{doc['env']}/{ph['dir']}/ {ph['owners']}")
-            lines.append(f"/terraform/{doc['env']}/{ph['dir']}/ {ph['owners']}")
+            owners = _owners_of(doc, ph["owners"])
+            lines.append(f"/environments/{env}/{ph['dir']}/ {owners}")
+            lines.append(f"/terraform/{env}/{ph['dir']}/ {owners}")
+            if ph.get("argocd"):
+                lines.append(f"/{ph['argocd']['file']} {owners}")
     return "\n".join(lines) + "\n"
 
 
 def index_readme(plans: list[dict[str, Any]]) -> str:
-    rows = ["| env | namespace | phases | state | plan |", "|---|---|---|---|---|"]
-    for doc in plans:
+    rows = ["| # | env | after | namespace | phases | state | plan |", "|---|---|---|---|---|---|---|"]
+    for i, doc in enumerate(plans, 1):
         env = doc["env"]
-        rows.append(f"| `{env}` | `{doc.get('namespace')}` | {', '.join(ph['dir'] for ph in doc['phases'])} | "
+        after = f"`{doc['predecessor']}`" if doc.get("predecessor") else "pilot"
+        prod = " (prod)" if doc.get("prod") else ""
+        rows.append(f"| {i} | `{env}`{prod} | {after} | `{doc.get('namespace')}` | {', '.join(ph['dir'] for ph in doc['phases'])} | "
                     f"`{doc['state'].get('path')}` (serial {doc['state'].get('serial')}) | "
                     f"[environments/{env}/README.md](environments/{env}/README.md) |")
     return f"""# Migration plans: Terraform → ACK
 
-One plan per environment (`tf2kro plan --env ENV --out <this dir>`; each run replaces only its environment's
-`environments/ENV/`, `terraform/ENV/` and `prs/ENV/`). This index and `CODEOWNERS` are regenerated on every run.
+One plan per environment, in rollout order (`tf2kro plan --env dev=… --env staging=… --env prod=… --out <this dir>`,
+or one `--env ENV` per run; each run replaces only its environments' `environments/ENV/`, `terraform/ENV/` and
+`prs/ENV/`). A phase of an environment starts only after the same phase passed its exit checks in the environment
+before it (its PR body names that gate). This index, `CODEOWNERS` and `argocd/argocd-cm-health.yaml` are
+regenerated on every run.
 
 {chr(10).join(rows)}
 """
@@ -164,8 +189,36 @@ One plan per environment (`tf2kro plan --env ENV --out <this dir>`; each run rep
 PLAN_TREES = ("environments", "terraform", "prs")
 
 
-def plan_output_run(env: str):
-    """Ownership of a `plan --env ENV` run in a shared --out: its environment's directories, plus the index."""
+def health_kinds(plans: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(group, kind) of every ACK object and kro instance the plans adopt."""
+    from converter.gitops.health import INSTANCE_GROUP
+
+    kinds: set[tuple[str, str]] = set()
+    for doc in plans:
+        for ph in doc["phases"]:
+            for it in ph.get("items") or []:
+                if it.get("status") == "mapped" and it.get("api_version") and it.get("kind"):
+                    kinds.add((str(it["api_version"]).split("/")[0], str(it["kind"])))
+            for inst in ph.get("instances") or []:
+                if isinstance(inst, dict) and inst.get("kind"):
+                    kinds.add((INSTANCE_GROUP, str(inst["kind"])))
+    return kinds
+
+
+def index_files(plans: list[dict[str, Any]]) -> dict[str, str]:
+    """The files regenerated from every environment's plan.json (in rollout order, then by name)."""
+    from converter.gitops.health import render_patch
+
+    plans = sorted(plans, key=lambda d: (d.get("order") or 0, d["env"]))
+    files = {"CODEOWNERS": codeowners(plans), "README.md": index_readme(plans)}
+    if any(ph.get("argocd") for d in plans for ph in d["phases"]):
+        files["argocd/argocd-cm-health.yaml"] = render_patch(health_kinds(plans))
+    return files
+
+
+def plan_output_run(env: str | list[str]):
+    """Ownership of a `plan --env ENV…` run in a shared --out: its environments' directories, plus the index."""
+    envs = {env} if isinstance(env, str) else set(env)
     from converter.emit.writer import OutputRun
 
     def scope_of(rel: str) -> str:
@@ -192,11 +245,26 @@ def plan_output_run(env: str):
                     raise ToolError("cannot index the plan of another environment (not a tf2kro plan.json); "
                                     "re-run its `tf2kro plan --env` or remove its files", source=rel)
                 docs.append(doc)
-        docs.sort(key=lambda d: d["env"])
-        return {"CODEOWNERS": codeowners(docs), "README.md": index_readme(docs)}
+        return index_files(docs)
 
-    return OutputRun(command=f"plan --env {env}", scope_of=scope_of, replaces=lambda scope: scope == f"plan:{env}",
-                     index=index, index_scope="plan:index")
+    label = env if isinstance(env, str) else " --env ".join(env)
+    return OutputRun(command=f"plan --env {label}", scope_of=scope_of,
+                     replaces=lambda scope: scope in {f"plan:{e}" for e in envs}, index=index, index_scope="plan:index")
+
+
+def _rollout_line(plan: Plan) -> str:
+    envs = plan.environments or [plan.env]
+    order = " → ".join(f"**{e}**" if e == plan.env else e for e in envs)
+    line = f"Rollout order: {order}. "
+    line += (f"Each phase here waits for the same phase in `{plan.predecessor}` (its gate is in the PR body)."
+             if plan.predecessor else "This is the pilot environment: nothing to wait for.")
+    if plan.prod:
+        line += f" Production: every change also needs {plan.prod_owners}"
+        line += "; ArgoCD syncs only inside the sync window of its AppProjects." if plan.sync_window else "."
+    if any(pp.argocd for pp in plan.phases):
+        line += (f"\nArgoCD: `kubectl apply -k environments/{plan.env}/argocd` once (app of apps); each phase's "
+                 f"Application is in `environments/{plan.env}/argocd/<NN-phase>.yaml`.")
+    return line
 
 
 def readme(plan: Plan) -> str:
@@ -212,6 +280,7 @@ def readme(plan: Plan) -> str:
 
 Generated by `tf2kro plan` from `{plan.state['path']}` (serial {plan.state['serial']}, lineage `{plan.state['lineage']}`).
 Phases run strictly in this order, one PR each; phase N+1 starts only after phase N passed all its exit checks.
+{_rollout_line(plan)}
 
 {chr(10).join(rows)}
 
@@ -236,37 +305,83 @@ Check progress: `kubectl get <kinds> -A -o json > live.json && tf2kro plan --sta
 """
 
 
+def argocd_files(plan: Plan, rollout: Rollout, phase_docs: dict[str, list[dict[str, Any]]],
+                 prereq_docs: list[dict[str, Any]]) -> dict[str, str]:
+    """environments/<env>/argocd/: the env's app of apps, its Namespace, and per phase AppProject + Application."""
+    from converter.gitops import argocd as ga
+
+    opts, env, ns = rollout.gitops_for(plan.env), plan.env, plan.namespace
+    assert opts is not None
+    window = rollout.window if plan.prod else None
+    base = f"environments/{env}/argocd"
+    files = {f"{base}/root-app.yaml": dump_yaml(ga.root_objects(env, ns, opts, window)),
+             f"{base}/namespace.yaml": dump_yaml([ga.namespace_object(env, ns)])}
+    resources = ["root-app.yaml", "namespace.yaml"]
+    if prereq_docs:
+        pk = ga.phase_kinds("00-prerequisites", "prerequisites", 0, prereq_docs)
+        files[f"{base}/00-prerequisites.yaml"] = dump_yaml(ga.phase_objects(env, ns, pk, "", opts, window))
+        resources.append("00-prerequisites.yaml")
+    for pp in plan.phases:
+        if not pp.argocd or pp.phase not in phase_docs:
+            continue
+        pk = ga.phase_kinds(pp.dirname, pp.phase, pp.number, phase_docs[pp.phase])
+        files[f"{base}/{pp.dirname}.yaml"] = dump_yaml(ga.phase_objects(env, ns, pk, pp.argocd["step"], opts, window))
+        resources.append(f"{pp.dirname}.yaml")
+    files[f"{base}/kustomization.yaml"] = _kustomization(resources)
+    return files
+
+
 @gc_paused()
 def render_plan_tree(estate: Estate, plan: Plan, ro: dict[str, list[PhaseOutput]], rw: dict[str, list[PhaseOutput]],
-                     sa: tuple[str, str] = ("external-secrets", "external-secrets")) -> dict[str, str]:
+                     sa: tuple[str, str] = ("external-secrets", "external-secrets"),
+                     rollout: Rollout | None = None) -> dict[str, str]:
+    from converter.gitops.argocd import keep_annotations
+
     files: dict[str, str] = {}
     env = plan.env
+    gitops = rollout is not None and rollout.gitops is not None
+    phase_docs: dict[str, list[dict[str, Any]]] = {}
+    prereq: list[dict[str, Any]] = []
     if any(pp.secrets for pp in plan.phases):
-        files[f"environments/{env}/00-prerequisites/cluster-secret-store.yaml"] = dump_yaml([cluster_secret_store(plan, sa)])
+        prereq = [cluster_secret_store(plan, sa)]
+        files[f"environments/{env}/00-prerequisites/cluster-secret-store.yaml"] = dump_yaml(prereq)
         files[f"environments/{env}/00-prerequisites/kustomization.yaml"] = _kustomization(["cluster-secret-store.yaml"])
     for pp in plan.phases:
         base = f"environments/{env}/{pp.dirname}"
         extra = []
+        docs: list[dict[str, Any]] = []
         if pp.secrets:
-            files[f"{base}/secrets/external-secrets.yaml"] = dump_yaml(external_secrets(pp, plan))
+            es = external_secrets(pp, plan)
+            docs += es
+            files[f"{base}/secrets/external-secrets.yaml"] = dump_yaml(es)
             files[f"{base}/secrets/kustomization.yaml"] = _kustomization(["external-secrets.yaml"])
             extra = ["../secrets"]
         for sub, outputs in (("read-only", ro), ("adopt", rw)):
             parts = outputs.get(pp.phase)
             if not parts:
                 continue
-            files[f"{base}/{sub}/rgd.yaml"] = dump_yaml([po.rgd for po in parts])
-            files[f"{base}/{sub}/instance.yaml"] = dump_yaml([po.instance for po in parts])
+            rgds, insts = [po.rgd for po in parts], [po.instance for po in parts]
+            if gitops:
+                for d in rgds + insts:
+                    keep_annotations(d)
+            docs += rgds + insts
+            files[f"{base}/{sub}/rgd.yaml"] = dump_yaml(rgds)
+            files[f"{base}/{sub}/instance.yaml"] = dump_yaml(insts)
             files[f"{base}/{sub}/kustomization.yaml"] = _kustomization(["rgd.yaml", "instance.yaml"] + extra)
+        if docs:
+            phase_docs[pp.phase] = docs
+        else:
+            pp.argocd = None  # nothing to sync (only unsupported resources): no Application, no CODEOWNERS line
         tf = f"terraform/{env}/{pp.dirname}"
         files[f"{tf}/removed.tf"] = removed_tf(pp, plan)
         files[f"{tf}/rollback-imports.tf"] = rollback_tf(pp, plan)
         files[f"{tf}/state-rm.sh"] = state_rm_sh(pp, plan)
         for name, text in render_pr(plan, pp, estate.graph).items():
             files[f"prs/{env}/{name}"] = text
+    if gitops:
+        assert rollout is not None
+        files.update(argocd_files(plan, rollout, phase_docs, prereq))
     files[f"environments/{env}/plan.json"] = plan.to_json()
     files[f"environments/{env}/README.md"] = readme(plan)
-    plans = [plan.to_dict()]
-    files["CODEOWNERS"] = codeowners(plans)  # the index of this env alone; plan_output_run merges every env's
-    files["README.md"] = index_readme(plans)
+    files.update(index_files([plan.to_dict()]))  # the index of this env alone; plan_output_run merges every env's
     return files

@@ -4,7 +4,9 @@
 Per phase: step `read-only` is done when every expected ACK object exists, is annotated
 `services.k8s.aws/adopted: "true"` and has `ACK.ResourceSynced=True`; step `adopt` additionally needs none of
 them to be read-only any more; step `handoff` (only with a state list) needs none of the phase's handed-over
-instances left in Terraform state. `rollback` is material, never "done".
+instances left in Terraform state. `rollback` is material, never "done". With `kubectl get applications -o json`
+(plans written with --repo-url), step `argocd` needs the phase's Application Synced and Healthy; its path tells
+which step ArgoCD syncs (read-only or adopt), and `adopt` is only done once the Application syncs adopt/.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class PhaseStatus:
     objects: list[ObjectStatus] = field(default_factory=list)
     steps: dict[str, str] = field(default_factory=dict)  # done | pending | not-checked | n/a
     terraform_left: list[str] = field(default_factory=list)
+    argocd: dict[str, Any] | None = None  # {application, sync, health, path, step} when applications were given
 
     def counts(self) -> dict[str, int]:
         o = self.objects
@@ -114,8 +117,22 @@ def _condition(obj: dict[str, Any], ctype: str) -> dict[str, Any] | None:
     return None
 
 
+def application_status(ph: dict[str, Any], apps: dict[tuple[str, str, str, str], dict[str, Any]]) -> dict[str, Any]:
+    """The phase's Application as ArgoCD reports it (sync/health status, the path it syncs)."""
+    want = (ph.get("argocd") or {}).get("application")
+    found = [o for (g, k, _ns, n), o in apps.items() if g == "argoproj.io" and k == "Application" and n == want]
+    if not found:
+        return {"application": want, "found": False, "sync": None, "health": None, "path": None, "step": None}
+    st, spec = found[0].get("status") or {}, found[0].get("spec") or {}
+    path = str((spec.get("source") or {}).get("path") or "")
+    return {"application": want, "found": True, "sync": (st.get("sync") or {}).get("status"),
+            "health": (st.get("health") or {}).get("status"), "path": path,
+            "step": path.rstrip("/").rsplit("/", 1)[-1] if path else None}
+
+
 def phase_status(plan: dict[str, Any], objects: dict[tuple[str, str, str, str], dict[str, Any]],
-                 state_list: set[str] | None = None, phases: tuple[str, ...] | None = None) -> list[PhaseStatus]:
+                 state_list: set[str] | None = None, phases: tuple[str, ...] | None = None,
+                 apps: dict[tuple[str, str, str, str], dict[str, Any]] | None = None) -> list[PhaseStatus]:
     out = []
     for ph in plan["phases"]:
         if phases and ph["phase"] not in phases:
@@ -141,6 +158,14 @@ def phase_status(plan: dict[str, Any], objects: dict[tuple[str, str, str, str], 
         ok = all(o.found and o.adopted and o.synced for o in ps.objects)
         ps.steps["read-only"] = "done" if ok else "pending"
         ps.steps["adopt"] = "done" if ok and not any(o.read_only for o in ps.objects) else "pending"
+        if apps is None or not ph.get("argocd"):
+            ps.steps["argocd"] = "not-checked"
+        else:
+            ps.argocd = application_status(ph, apps)
+            good = ps.argocd["sync"] == "Synced" and ps.argocd["health"] == "Healthy"
+            ps.steps["argocd"] = "done" if good else "pending"
+            if ps.argocd["step"] != "adopt":
+                ps.steps["adopt"] = "pending"  # ArgoCD still syncs read-only/: it would put the annotation back
         handed = [it["address"] for it in ph["items"] if it["status"] not in ("unsupported", "not-adopted")]
         if state_list is None:
             ps.steps["handoff"] = "not-checked"
@@ -156,7 +181,8 @@ def render_status(statuses: list[PhaseStatus]) -> str:
     lines = []
     for ps in statuses:
         c = ps.counts()
-        steps = ", ".join(f"{k}: {v}" for k, v in ps.steps.items() if k != "rollback")
+        steps = ", ".join(f"{k}: {v}" for k, v in ps.steps.items()
+                          if k != "rollback" and not (k == "argocd" and v == "not-checked"))
         lines.append(f"{ps.dir}: {c['adopted_and_synced']}/{c['expected']} adopted+synced "
                      f"({c['found']} found, {c['read_only']} read-only, {c['terminal']} terminal) — {steps}")
         for o in ps.objects:
@@ -166,6 +192,10 @@ def render_status(statuses: list[PhaseStatus]) -> str:
                 if o.terminal:
                     why = (why + "; " if why else "") + f"terminal: {o.terminal}"
                 lines.append(f"  - {o.kind}/{o.name} ({o.address}): {why}")
+        if ps.argocd is not None:
+            a = ps.argocd
+            lines.append(f"  - argocd {a['application']}: " + (f"{a['sync']}/{a['health']}, syncs {a['step']}/"
+                                                               if a["found"] else "Application not found"))
         for a in ps.terraform_left[:50]:
             lines.append(f"  - still in Terraform state: {a}")
     done = sum(ps.done for ps in statuses)
@@ -175,5 +205,5 @@ def render_status(statuses: list[PhaseStatus]) -> str:
 
 def status_json(statuses: list[PhaseStatus]) -> str:
     return json.dumps([{"phase": s.phase, "dir": s.dir, "counts": s.counts(), "steps": s.steps, "done": s.done,
-                        "terraform_left": s.terraform_left,
+                        "terraform_left": s.terraform_left, "argocd": s.argocd,
                         "objects": [o.__dict__ for o in s.objects]} for s in statuses], indent=2) + "\n"
