@@ -135,7 +135,7 @@ def cmd_soak(a: argparse.Namespace) -> int:
         log(f"FAIL: {a.app}: last sync {op.get('phase') or 'missing'} (its gate has not held)")
         return 1
     finished = dt.datetime.fromisoformat(op["finishedAt"].replace("Z", "+00:00"))
-    now = dt.datetime.fromisoformat(a.now) if a.now else dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.fromisoformat(a.now) if a.now else dt.datetime.now(dt.UTC)
     age = (now - finished).total_seconds()
     if age < a.min_age:
         log(f"FAIL: {a.app} held {age:.0f}s, soak needs {a.min_age}s")
