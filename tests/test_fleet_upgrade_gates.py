@@ -218,7 +218,7 @@ def _job_args(plan, step, name):
 
 def _run(args, url):
     args = [url if a == gates.GateSettings.from_fleet(load_fleet(FLEET)).prometheus_url else a for a in args]
-    args = [("0" if prev == "--bake" else a) for prev, a in zip([""] + args, args)]
+    args = [("0" if prev == "--bake" else a) for prev, a in zip([""] + args, args, strict=False)]
     return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=60)
 
 
@@ -250,7 +250,7 @@ def test_metric_gate_fails_on_prometheus_error_and_unreachable(plan, server):
 
 def test_final_gate_reads_blue_before_the_shift(plan):
     args = _job_args(plan, "08-traffic-100", "compare-08")
-    q = dict(zip(args[1::2], args[2::2]))
+    q = dict(zip(args[1::2], args[2::2], strict=False))
     assert " offset " in q["--blue-errors"] and " offset " not in q["--green-errors"]
 
 
@@ -404,3 +404,18 @@ def test_every_step_validates_and_builds_with_kustomize(plan):
     for k in sorted(plan.rglob("kustomization.yaml")):
         res = subprocess.run(["kubectl", "kustomize", str(k.parent)], capture_output=True, text=True, timeout=120)
         assert res.returncode == 0, (k, res.stderr)
+
+
+def test_fleet_file_roles_outside_the_estate_are_flagged_for_manual_trust(plan):
+    summary = json.loads((plan / "upgrade.json").read_text())
+    role = load_fleet(FLEET).store["roleARN"]
+    assert role in summary["irsaByHand"]
+    assert f"`{role}`" in (plan / "02-irsa-trust" / "README.md").read_text()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(min_size=1, max_size=80))
+def test_step_application_names_are_dns_labels(text):
+    from converter.emit.naming import is_dns_label
+
+    assert is_dns_label(gates.app_name(text, "06"))

@@ -286,7 +286,8 @@ def irsa_phases(estate: Any, blue: Cluster, env: str, namespace: str, green_oidc
     """The convert phases (same options as `tf2kro convert`, so the same parts and names) whose IRSA roles trust
     blue's OIDC provider, rewritten: mode `add` appends a green statement next to each blue one (Federated = green's
     provider ARN, condition keys on green's issuer, both read by kro from the green provider), mode `remove` keeps
-    only the green statements and lets ACK delete blue's provider. Returns ({part: [rgd]}, [role names])."""
+    only the green statements and lets ACK delete blue's provider. Returns ({part: [rgd]}, [role names]); a role
+    whose web-identity trust policy is not a literal JSON document is listed as `?name` (to be done by hand)."""
     phases = emit_phases(estate.result, estate.graph, EmitOptions(env=env, namespace=namespace,
                                                                    root=getattr(estate, "root", "root")), estate.hcl)
     found = blue_oidc(phases, blue)
@@ -295,6 +296,7 @@ def irsa_phases(estate: Any, blue: Cluster, env: str, namespace: str, green_oidc
     blue_arn, blue_host, _tpl = found
     out: dict[str, list[dict[str, Any]]] = {}
     roles: list[str] = []
+    unreadable: list[str] = []
     for po in phases:
         rgd = copy.deepcopy(po.rgd)
         changed = False
@@ -312,7 +314,11 @@ def irsa_phases(estate: Any, blue: Cluster, env: str, namespace: str, green_oidc
                 doc = json.loads(raw) if isinstance(raw, str) else None
             except ValueError:
                 doc = None
-            if not isinstance(doc, dict) or not _irsa_statements(doc, blue_arn):
+            if not isinstance(doc, dict):
+                if isinstance(raw, str) and "AssumeRoleWithWebIdentity" in raw:
+                    unreadable.append(t["metadata"]["name"])  # a computed document: cannot be rewritten safely
+                continue
+            if not _irsa_statements(doc, blue_arn):
                 continue
             greens = []
             for st in _irsa_statements(doc, blue_arn):
@@ -340,6 +346,7 @@ def irsa_phases(estate: Any, blue: Cluster, env: str, namespace: str, green_oidc
                 "metadata": {"name": green_oidc_object, "namespace": namespace}}})
         rgd["metadata"]["annotations"][f"tf2kro.dev/irsa-{mode}"] = blue.name
         out[po.part or po.phase] = [rgd]
+    roles += [f"?{n}" for n in unreadable]
     return out, roles
 
 
@@ -634,8 +641,19 @@ def plan_upgrade(fleet: Fleet, estate: Any, cluster: str, to_version: str, descr
                + (f", and the access entry of the ArgoCD deployer role `{fleet.role_arn(blue)}` "
                   "(AmazonEKSClusterAdminPolicy, cluster scope) that registration needs" if access else "")
                + f". The Gatekeeper allowed-versions constraint is widened to {to_version} first."))
-    trust_add, irsa_roles = irsa_phases(estate, blue, env, ns, oidc_obj, "add")
+    trust_add, irsa_all = irsa_phases(estate, blue, env, ns, oidc_obj, "add")
     trust_remove, _ = irsa_phases(estate, blue, env, ns, oidc_obj, "remove")
+    irsa_roles = [r for r in irsa_all if not r.startswith("?")]
+    by_hand = [r[1:] for r in irsa_all if r.startswith("?")]
+    # roles the fleet file names (External Secrets store) that the estate does not hold: their trust is not ours
+    estate_role_names = {str((r.get("template") or {}).get("spec", {}).get("name", ""))
+                         for objs in trust_add.values() for d in objs for r in d["spec"]["resources"]}
+    for arn in [str((getattr(fleet, "store", None) or {}).get("roleARN") or "")]:
+        if arn and arn.rsplit("/", 1)[-1] not in estate_role_names:
+            by_hand.append(arn)
+    hand_note = ("\n\nNot rewritten (not a literal trust policy in the estate, or a role the fleet file names that the "
+                 "estate does not hold): add green's web-identity statement to these by hand before step 04: "
+                 + ", ".join(f"`{r}`" for r in by_hand) + ".") if by_hand else ""
     step("02-irsa-trust", f"IRSA roles trust {green_name}'s OIDC issuer too",
          f"Each role ({', '.join(irsa_roles) or 'none found'}) shows two web-identity statements: "
          f"`kubectl -n {ns} get role.iam.services.k8s.aws NAME -o jsonpath={{.spec.assumeRolePolicyDocument}}` "
@@ -645,7 +663,7 @@ def plan_upgrade(fleet: Fleet, estate: Any, cluster: str, to_version: str, descr
                "whose trust policy accepts `sts:AssumeRoleWithWebIdentity` from blue's OIDC provider gets the same "
                "statement for green's provider (ARN and issuer host read by kro from the green OpenIDConnectProvider, "
                "so nothing is guessed). Blue keeps working; workloads on green can assume the same roles. "
-               "This precedes the add-ons (EBS CSI uses IRSA) and the registration."))
+               "This precedes the add-ons (EBS CSI uses IRSA) and the registration." + hand_note))
     addons = green_addons(estate, blue, green_name, ns, chosen, blue.region, env)
     versions_doc = {"cluster": green_name, "kubernetesVersion": to_version, "addons": chosen}
     files["03-addons/addon-versions.json"] = json.dumps(versions_doc, indent=2) + "\n"
@@ -783,7 +801,8 @@ def plan_upgrade(fleet: Fleet, estate: Any, cluster: str, to_version: str, descr
                                                                                         fleet.argocd_namespace]))
     files["argocd/kustomization.yaml"] = kustomization(["applications.yaml", "projects.yaml"])
     summary = {"cluster": blue.name, "from": blue.version, "to": to_version, "green": green_name, "env": env,
-               "addons": {k: v["to"] for k, v in chosen.items()}, "irsaRoles": irsa_roles, "steps": steps}
+               "addons": {k: v["to"] for k, v in chosen.items()}, "irsaRoles": irsa_roles, "irsaByHand": by_hand,
+               "steps": steps}
     files["upgrade.json"] = json.dumps(summary, indent=2) + "\n"
     files["README.md"] = (f"# Blue/green upgrade of {blue.name}: {blue.version} → {to_version}\n\n"
                           f"Names follow `tf2kro convert --env {env} --root {root}`. Commit this directory as "
