@@ -384,7 +384,8 @@ def test_prod_deny_window_blocks_forward_steps_but_never_rollbacks(tmp_path):
     fwd = [a for a in apps if not a["spec"]["project"].endswith("-rollback")]
     back = [a for a in apps if a["spec"]["project"].endswith("-rollback")]
     assert fwd and back and len(back) >= 4  # 3 traffic rollbacks + abort
-    assert all(gates.deny_blocks(projects[a["spec"]["project"]], a, manual=False) for a in fwd)
+    # the sample's prod deny window has manualSync: false: forward steps wait, even synced by hand
+    assert all(gates.deny_blocks(projects[a["spec"]["project"]], a, manual=m) for a in fwd for m in (False, True))
     for a in back:
         assert not gates.deny_blocks(projects[a["spec"]["project"]], a, manual=False), a["metadata"]["name"]
         assert not gates.deny_blocks(projects[a["spec"]["project"]], a, manual=True)
@@ -419,3 +420,27 @@ def test_step_application_names_are_dns_labels(text):
     from converter.emit.naming import is_dns_label
 
     assert is_dns_label(gates.app_name(text, "06"))
+
+
+def test_step_objects_are_allowed_by_the_upgrade_project(plan):
+    """Every object a step Application syncs is permitted by its AppProject: namespaced objects in a destination
+    namespace, cluster-scoped ones in the whitelist (else ArgoCD refuses the sync and no gate ever runs)."""
+    projects = {p["metadata"]["name"]: p for p in _docs(plan / "argocd" / "projects.yaml")}
+    checked = 0
+    for app in _docs(plan / "argocd" / "applications.yaml"):
+        proj = projects[app["spec"]["project"]]["spec"]
+        assert "automated" not in app["spec"]["syncPolicy"]
+        d = plan / app["spec"]["source"]["path"].split("upgrade/", 1)[1]
+        namespaces = {x["namespace"] for x in proj["destinations"]}
+        assert app["spec"]["destination"]["namespace"] in namespaces
+        for rel in yaml.safe_load((d / "kustomization.yaml").read_text())["resources"]:
+            for o in _docs(d / rel):
+                checked += 1
+                ns = o["metadata"].get("namespace")
+                if ns:
+                    assert ns in namespaces, (rel, o["kind"], ns)
+                else:
+                    group = o["apiVersion"].rsplit("/", 1)[0] if "/" in o["apiVersion"] else ""
+                    assert any(w["group"] == group and w["kind"] in (o["kind"], "*")
+                               for w in proj["clusterResourceWhitelist"]), (rel, o["kind"])
+    assert checked > 30

@@ -33,6 +33,8 @@ GATE_SA = "upgrade-gates"
 SCRIPT_CM = "upgrade-gate-script"
 IMAGE = "python:3.12-alpine"
 HUB = "https://kubernetes.default.svc"
+# cluster-scoped kinds the steps apply: the gate namespace, the green RGDs, the widened Gatekeeper constraint
+CLUSTER_KINDS = (("", "Namespace"), ("kro.run", "ResourceGraphDefinition"), ("constraints.gatekeeper.sh", "*"))
 _DURATION = re.compile(r"^([0-9]+)([smhd])$")
 
 
@@ -180,12 +182,11 @@ def app_name(prefix: str, step: str) -> str:
     return fit(sanitize(f"{prefix}-{step}", "upgrade"))
 
 
-def step_application(fleet: Fleet, name: str, project: str, path: str, automated: bool) -> dict[str, Any]:
-    """Syncs one step directory to the hub. Forward steps sync when their PR merges (automated, no selfHeal: a
-    rollback is not undone by the forward Application); rollback Applications sync only when a gate starts them."""
+def step_application(fleet: Fleet, name: str, project: str, path: str) -> dict[str, Any]:
+    """Syncs one step directory to the hub. Never automated: a forward step is synced on purpose after its PR
+    merged (`argocd app sync NAME`), so a later commit cannot re-apply forward weights over a rollback; a rollback
+    Application is synced by its step's SyncFail hook (or by hand)."""
     sync: dict[str, Any] = {"syncOptions": ["CreateNamespace=true", "ServerSideApply=true"]}
-    if automated:
-        sync["automated"] = {"prune": False, "selfHeal": False}
     return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
             "metadata": {"name": name, "namespace": fleet.argocd_namespace,
                          "labels": {"app.kubernetes.io/part-of": "tf2kro-upgrade", "tf2kro.dev/upgrade": project}},
@@ -201,7 +202,7 @@ def projects(fleet: Fleet, env: str, prefix: str, namespaces: list[str]) -> list
     e = fleet.env(env)
     dests = [{"server": HUB, "namespace": ns} for ns in sorted(set(namespaces))]
     base = {"sourceRepos": [fleet.repo_url], "destinations": dests,
-            "clusterResourceWhitelist": [{"group": "", "kind": "Namespace"}]}
+            "clusterResourceWhitelist": [{"group": g, "kind": k} for g, k in CLUSTER_KINDS]}
     fwd = {"description": f"blue/green upgrade steps ({env})", **base}
     if e and e.sync_windows:
         fwd["syncWindows"] = [dict(w) for w in e.sync_windows]

@@ -602,8 +602,7 @@ def plan_upgrade(fleet: Fleet, estate: Any, cluster: str, to_version: str, descr
         for rel, objs in (replace or {}).items():
             files[f"{dirname}/replace/{rel}"] = dump_yaml(objs)
         name = gates.app_name(prefix, dirname[:2])
-        apps.append(gates.step_application(fleet, name, prefix, f"{fleet.path}/upgrade/{dirname}".lstrip("/"),
-                                           automated=True))
+        apps.append(gates.step_application(fleet, name, prefix, f"{fleet.path}/upgrade/{dirname}".lstrip("/")))
         entry: dict[str, Any] = {"dir": dirname, "title": title, "gate": gate.splitlines()[0], "application": name}
         if rollback is not None:
             rb = f"{name}-rollback"
@@ -611,7 +610,7 @@ def plan_upgrade(fleet: Fleet, estate: Any, cluster: str, to_version: str, descr
                 files[f"{dirname}/rollback/{rel}"] = dump_yaml(objs)
             files[f"{dirname}/rollback/kustomization.yaml"] = kustomization(list(rollback))
             apps.append(gates.step_application(fleet, rb, f"{prefix}-rollback",
-                                               f"{fleet.path}/upgrade/{dirname}/rollback".lstrip("/"), automated=False))
+                                               f"{fleet.path}/upgrade/{dirname}/rollback".lstrip("/")))
             entry["rollback"] = rb
         listing = "\n".join(f"- `{rel}`" for rel in sorted(synced))
         extra = "".join(f"\n- `replace/{rel}` (replaces `{rel}` in the `tf2kro convert --env {env}` output)"
@@ -791,7 +790,7 @@ def plan_upgrade(fleet: Fleet, estate: Any, cluster: str, to_version: str, descr
     files["abort/green-rgd-scaled-to-zero.yaml"] = dump_yaml([scaled_to_zero(rgd)])
     files["abort/kustomization.yaml"] = kustomization(["recordsets.yaml", "green-rgd-scaled-to-zero.yaml"])
     apps.append(gates.step_application(fleet, f"{prefix}-abort", f"{prefix}-rollback",
-                                       f"{fleet.path}/upgrade/abort".lstrip("/"), automated=False))
+                                       f"{fleet.path}/upgrade/abort".lstrip("/")))
     files["abort/README.md"] = (f"# abort: back to {blue.name}\n\nSync Application `{prefix}-abort` (project "
                                 f"`{prefix}-rollback`, never blocked by a sync window): 100 % of traffic to blue, "
                                 f"green's node groups scaled to zero. Blue is not changed by any step before "
@@ -807,7 +806,9 @@ def plan_upgrade(fleet: Fleet, estate: Any, cluster: str, to_version: str, descr
     files["README.md"] = (f"# Blue/green upgrade of {blue.name}: {blue.version} → {to_version}\n\n"
                           f"Names follow `tf2kro convert --env {env} --root {root}`. Commit this directory as "
                           f"`{fleet.path}/upgrade/` of the fleet repository and apply `argocd/` once: one Application "
-                          "per step (gates are its hook Jobs in namespace `fleet-gates`) and one per way back.\n"
+                          "per step (gates are its hook Jobs in namespace `fleet-gates`) and one per way back. "
+                          "After a step's PR merged, sync its Application (`argocd app sync NAME`); none is "
+                          "automated, so no later commit re-applies a step over its rollback.\n"
                           "One directory per pull request, merged in order; each README states the gate.\n\n"
                           + "\n".join(f"{i + 1}. `{s['dir']}` — {s['title']}" for i, s in enumerate(steps))
                           + "\n\n`abort/` — back to blue from any step before decommission.\n")
