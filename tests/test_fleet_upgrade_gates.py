@@ -62,16 +62,22 @@ def _index(plan, prefix):
 # --------------------------------------------------------------------------------------------- naming
 
 
-@pytest.mark.parametrize("env", [None, "staging"])
-def test_upgrade_names_equal_convert_names_for_the_same_env(tmp_path, env):
+@pytest.mark.parametrize("env,namespace", [(None, None), ("staging", "staging-infrastructure")])
+def test_upgrade_names_equal_convert_names_for_the_same_env(tmp_path, env, namespace):
     """Without --env both commands use convert's default (`main`, was `staging` vs `main` before); with --env both
-    use it. The decommission replacement and the IRSA replacements name the same RGD/instance/objects."""
+    use it. The decommission replacement and the IRSA replacements name the same RGD/instance/objects, and green
+    reads blue's objects in the namespace convert put them in."""
     extra = ["--env", env] if env else []
-    out = _upgrade(tmp_path, *extra)
+    out = _upgrade(tmp_path, *extra, *(["--namespace", namespace] if namespace else []))
     conv = tmp_path / "conv"
     res = CliRunner().invoke(main, ["convert", "--state", str(SAMPLE_DIR / "terraform.tfstate"), "--out", str(conv),
-                                    "--namespace", "infrastructure", *extra], catch_exceptions=False)
+                                    *([] if namespace else ["--namespace", "infrastructure"]), *extra],
+                             catch_exceptions=False)
     assert res.exit_code == 0, res.output
+    [blue_inst] = _docs(conv / "cluster" / "instance.yaml")
+    [green] = _docs(out / "01-green-cluster" / "rgd.yaml")
+    assert {r["externalRef"]["metadata"]["namespace"] for r in green["spec"]["resources"] if "externalRef" in r} \
+        == {blue_inst["metadata"]["namespace"]}
     for rel in ("cluster/rgd.yaml", "identity/rgd.yaml", "addons/rgd.yaml"):
         [mine] = _docs(out / "09-decommission-blue" / "replace" / rel)
         [theirs] = _docs(conv / rel)

@@ -559,11 +559,12 @@ def kustomization(resources: list[str]) -> str:
 
 
 def plan_upgrade(fleet: Fleet, estate: Any, cluster: str, to_version: str, describe: dict[str, Any],
-                 env_name: str | None = None) -> tuple[dict[str, str], dict[str, Any]]:
+                 env_name: str | None = None, namespace: str | None = None) -> tuple[dict[str, str], dict[str, Any]]:
     """Ordered step directories, each synced to the hub by its own Application with its gate as hook Jobs.
 
     `env_name` is the `--env` that `tf2kro convert` used (default: convert's default), so every blue name this
-    plan refers to is the one convert emitted (converter/emit/naming.py)."""
+    plan refers to is the one convert emitted (converter/emit/naming.py); `namespace` is convert's `--namespace`
+    (default: the fleet's hub namespace, where its policies expect ACK objects)."""
     check_fleet_names(fleet)
     blue = fleet.cluster(cluster)
     if blue is None:
@@ -572,7 +573,7 @@ def plan_upgrade(fleet: Fleet, estate: Any, cluster: str, to_version: str, descr
         raise ToolError(f"target version {to_version} is not newer than {blue.name}'s {blue.version}")
     env = env_name or CONVERT_DEFAULT_ENV
     root = getattr(estate, "root", "root")
-    ns = fleet.hub_namespace
+    ns = namespace or fleet.hub_namespace
     settings = gates.GateSettings.from_fleet(fleet)
     green_name = f"{blue.name}-green"
     green = green_cluster(blue, green_name, to_version)
