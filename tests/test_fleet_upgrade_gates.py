@@ -197,7 +197,15 @@ class _Canned(BaseHTTPRequestHandler):
         else:
             self._reply(self.answers["kube"](self.command, self.path))
 
-    do_PATCH = do_DELETE = do_GET
+    def do_DELETE(self):
+        if self.path.endswith("/missing"):
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.do_GET()
+
+    do_PATCH = do_GET
 
 
 @pytest.fixture
@@ -450,3 +458,15 @@ def test_step_objects_are_allowed_by_the_upgrade_project(plan):
                     assert any(w["group"] == group and w["kind"] in (o["kind"], "*")
                                for w in proj["clusterResourceWhitelist"]), (rel, o["kind"])
     assert checked > 30
+
+
+def test_wave_rollback_deletes_the_wave_apps_and_tolerates_absent_ones(plan, server):
+    calls = []
+    _Canned.answers = {"kube": lambda m, p: calls.append((m, p)) or {}}
+    args = _job_args(plan, "05-workloads-wave-1", "rollback-05")
+    assert args.count("--delete-application") == 1 and "aws-load-balancer-controller-platform-staging-green" in args
+    assert _run(["--api", server, *args], server).returncode == 0
+    assert calls == [("DELETE", "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/"
+                                "aws-load-balancer-controller-platform-staging-green")]
+    assert _run(["--api", server, "rollback", "--namespace", "argocd", "--delete-application", "missing"],
+                server).returncode == 0

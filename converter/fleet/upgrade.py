@@ -1,14 +1,20 @@
 """Blue/green EKS upgrade as an ordered set of PR-sized step directories.
 
-The green cluster is a second kro instance of the cluster phase (its own RGD kind, built with `emit_phases`
-under a `<env>-green` name): same VPC subnets, IAM roles, security groups, KMS key and launch templates as blue
-(read through `externalRef`), new Cluster / Nodegroups / AccessEntries that are *created* (no adoption
-annotations; label `tf2kro.dev/lifecycle: created`). Add-on versions are chosen for the target Kubernetes version
-from `eks:DescribeAddonVersions` (read-only; or a captured JSON file). ArgoCD learns the green cluster through a
-cluster Secret rendered by kro from the live Cluster status, labelled `cluster-generation: green`, so the
-ApplicationSets (which select `cluster-generation In [blue, green]`) deploy the workloads there. Traffic moves
-0 → 10 → 50 → 100 % through weighted Route53 records, each step gated by a smoke test and a blue/green metric
-comparison; the blue cluster is decommissioned last.
+The green cluster is a second kro instance of the cluster phase (its own RGD kind `<Env><Root>GreenCluster`): same
+VPC subnets, IAM roles, security groups, KMS key and launch templates as blue (read through `externalRef`), new
+Cluster / Nodegroups / AccessEntries that are *created* (no adoption annotations; label `tf2kro.dev/lifecycle:
+created`; tags name green, not Terraform), plus what green needs that blue got elsewhere: its IAM OIDC provider
+(from the green Cluster's issuer), IRSA trust for it (a rewrite of the convert phases whose roles trust blue's
+provider), an access entry for the ArgoCD deployer role, blue's Pod Identity associations. Add-on versions are
+chosen for the target Kubernetes version from `eks:DescribeAddonVersions` (read-only; or a captured JSON file).
+ArgoCD learns green through a cluster Secret rendered by kro from the live Cluster status, labelled
+`cluster-generation: green-staged` so the fleet's ApplicationSets ignore it; the platform apps, then the workload
+waves (fleet file order) are deployed to it as Applications rendered from the same ApplicationSet templates.
+Traffic then moves through weighted Route53 records; blue is decommissioned last, after a soak.
+
+Every blue name is computed with converter/emit/naming.py for convert's `--env` (default: convert's default),
+so this plan and `tf2kro convert` agree byte for byte. Gates, rollbacks and the Applications that run them:
+converter/fleet/gates.py.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ import os
 import ssl
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -150,6 +151,12 @@ def cmd_rollback(a: argparse.Namespace) -> int:
         try:
             kube(a, "DELETE", apps_path(a.namespace, name))
             log(f"deleted green Application {name}")
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:  # the step failed before creating it: nothing to take back
+                log(f"green Application {name} absent")
+            else:
+                log(f"FAIL: delete {name}: {exc}")
+                rc = 1
         except (OSError, ValueError) as exc:
             log(f"FAIL: delete {name}: {exc}")
             rc = 1
