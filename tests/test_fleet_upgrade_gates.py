@@ -470,3 +470,11 @@ def test_wave_rollback_deletes_the_wave_apps_and_tolerates_absent_ones(plan, ser
                                 "aws-load-balancer-controller-platform-staging-green")]
     assert _run(["--api", server, "rollback", "--namespace", "argocd", "--delete-application", "missing"],
                 server).returncode == 0
+
+
+def test_smoke_tests_hit_the_target_green_records_point_to(plan):
+    recs = {r["spec"]["setIdentifier"]: r for r in _docs(plan / "06-traffic-10" / "recordsets.yaml")}
+    green_target = recs["green"]["spec"]["resourceRecords"][0]["value"]
+    smoke = next(d for d in _docs(plan / "06-traffic-10" / "gates.yaml") if d["metadata"]["name"] == "smoke-06")
+    cmd = smoke["spec"]["template"]["spec"]["containers"][0]["command"][-1]
+    assert f"https://{green_target}/healthz" in cmd

@@ -465,13 +465,14 @@ def record_sets(fleet: Fleet, blue: Cluster, green_name: str, green_weight: int,
     return out
 
 
-def smoke_job(step: str, fleet: Fleet, green_name: str) -> dict[str, Any]:
+def smoke_job(step: str, fleet: Fleet, green_name: str, blue_name: str = "") -> dict[str, Any]:
+    """Health of each public host and of green's own ingress target (the one its weighted record points to)."""
     hosts = [r["name"] for r in fleet.traffic.get("records") or []]
     targets = []
     for r in fleet.traffic.get("records") or []:
         t = (r.get("targets") or {})
-        blue_t = next(iter(t.values()), "")
-        targets.append(t.get(green_name) or blue_t)
+        blue_t = t.get(blue_name) or next(iter(t.values()), "")
+        targets.append(t.get(green_name) or (blue_t.replace(blue_name, green_name) if blue_name else blue_t))
     # record names and targets come from the fleet file: each URL is one quoted shell word, never code
     cmd = " && ".join([f"curl -fsS --max-time 10 -o /dev/null {shlex.quote(f'https://{h}/healthz')}" for h in hosts]
                       + [f"curl -fsSk --max-time 10 -o /dev/null {shlex.quote(f'https://{t}/healthz')}"
@@ -694,7 +695,7 @@ def plan_upgrade(fleet: Fleet, estate: Any, cluster: str, to_version: str, descr
          {"rgd.yaml": [reg_rgd], "instance.yaml": [reg_inst], "blue-cluster-secret.yaml": [blue_secret],
           "platform-applications.yaml": platform,
           "gates.yaml": [gates.apps_job("platform-04", fleet.argocd_namespace, platform_sel, "PostSync"),
-                         smoke_job("04", fleet, green_name),
+                         smoke_job("04", fleet, green_name, blue.name),
                          gates.rollback_job("rollback-04", fleet.argocd_namespace,
                                             delete_apps=[a["metadata"]["name"] for a in platform])]},
          body=(f"kro renders the green cluster Secret from the live Cluster status (endpoint, CA), labelled "
@@ -742,7 +743,7 @@ def plan_upgrade(fleet: Fleet, estate: Any, cluster: str, to_version: str, descr
                      f"{settings.soak} after this step's sync.")
         step(d, f"shift {w} % of traffic to {green_name}", gate,
              {"recordsets.yaml": record_sets(fleet, blue, green_name, w, ns, blue.region),
-              "gates.yaml": [smoke_job(f"{n:02d}", fleet, green_name), cmp_job,
+              "gates.yaml": [smoke_job(f"{n:02d}", fleet, green_name, blue.name), cmp_job,
                              gates.rollback_job(f"rollback-{n:02d}", fleet.argocd_namespace,
                                                 sync_app=f"{name}-rollback")]},
              body=("Weighted Route53 records (setIdentifier blue/green). If the current record is a simple "
