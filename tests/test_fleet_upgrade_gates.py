@@ -478,3 +478,32 @@ def test_smoke_tests_hit_the_target_green_records_point_to(plan):
     smoke = next(d for d in _docs(plan / "06-traffic-10" / "gates.yaml") if d["metadata"]["name"] == "smoke-06")
     cmd = smoke["spec"]["template"]["spec"]["containers"][0]["command"][-1]
     assert f"https://{green_target}/healthz" in cmd
+
+
+def test_trust_gate_holds_addons_and_registration_until_roles_trust_green(plan, server):
+    summary = json.loads((plan / "upgrade.json").read_text())
+    arn = "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/GREEN"
+    synced = [{"type": "ACK.ResourceSynced", "status": "True"}]
+    provider = {"status": {"ackResourceMetadata": {"arn": arn}, "conditions": synced}}
+    docs = {r: '{"Statement":[]}' for r in summary["irsaRoles"]}
+
+    def kube(method, path):
+        assert method == "GET"
+        name = path.rsplit("/", 1)[1]
+        if "/openidconnectproviders/" in path:
+            return provider
+        return {"spec": {"assumeRolePolicyDocument": docs[name]}, "status": {"conditions": synced}}
+
+    _Canned.answers = {"kube": kube}
+    for step, job in (("03-addons", "trust-03"), ("04-register-in-argocd", "trust-04")):
+        args = _job_args(plan, step, job)
+        assert sorted(args[i + 1] for i, a in enumerate(args) if a == "--role") == sorted(summary["irsaRoles"])
+        hook = next(d for d in _docs(plan / step / "gates.yaml") if d["metadata"]["name"] == job)
+        assert hook["metadata"]["annotations"]["argocd.argoproj.io/hook"] == "PreSync"
+    args = _job_args(plan, "03-addons", "trust-03")
+    assert _run(["--api", server, *args], server).returncode == 1  # step 02 not synced yet
+    for r in docs:
+        docs[r] = json.dumps({"Statement": [{"Principal": {"Federated": arn}}]})
+    assert _run(["--api", server, *args], server).returncode == 0
+    provider["status"]["conditions"] = []
+    assert _run(["--api", server, *args], server).returncode == 1  # provider not synced: no ARN to trust

@@ -105,10 +105,12 @@ def _hook(kind: str, wave: int) -> dict[str, str]:
             "argocd.argoproj.io/sync-wave": str(wave)}
 
 
-def plumbing(argocd_namespace: str) -> list[dict[str, Any]]:
-    """PreSync hooks (wave -2, before the gate Jobs): the script ConfigMap, the Jobs' ServiceAccount and its Role in
-    the ArgoCD namespace (read Applications; patch = start a rollback sync; delete = remove a wave's green apps)."""
+def plumbing(argocd_namespace: str, hub_namespace: str) -> list[dict[str, Any]]:
+    """PreSync hooks (wave -2, before the gate Jobs): the script ConfigMap, the Jobs' ServiceAccount, its Role in
+    the ArgoCD namespace (read Applications; patch = start a rollback sync; delete = remove a wave's green apps)
+    and a read-only Role on the ACK IAM objects in the hub namespace (the trust gate)."""
     ann = _hook("PreSync", -2)
+    reader = f"{GATE_SA}-iam-read"
     return [
         {"apiVersion": "v1", "kind": "ConfigMap",
          "metadata": {"name": SCRIPT_CM, "namespace": GATE_NS, "annotations": dict(ann)},
@@ -122,6 +124,14 @@ def plumbing(argocd_namespace: str) -> list[dict[str, Any]]:
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
          "metadata": {"name": GATE_SA, "namespace": argocd_namespace, "annotations": dict(ann)},
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": GATE_SA},
+         "subjects": [{"kind": "ServiceAccount", "name": GATE_SA, "namespace": GATE_NS}]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+         "metadata": {"name": reader, "namespace": hub_namespace, "annotations": dict(ann)},
+         "rules": [{"apiGroups": ["iam.services.k8s.aws"], "resources": ["roles", "openidconnectproviders"],
+                    "verbs": ["get"]}]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+         "metadata": {"name": reader, "namespace": hub_namespace, "annotations": dict(ann)},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": reader},
          "subjects": [{"kind": "ServiceAccount", "name": GATE_SA, "namespace": GATE_NS}]},
     ]
 
@@ -163,6 +173,15 @@ def apps_job(name: str, argocd_namespace: str, selector: str, hook: str, wave: i
 def soak_job(name: str, argocd_namespace: str, app: str, soak: str) -> dict[str, Any]:
     return job(name, "PreSync", ["soak", "--namespace", argocd_namespace, "--app", app,
                                  "--min-age", str(seconds(soak, "soak"))])
+
+
+def trust_job(name: str, hub_namespace: str, provider: str, roles: list[str]) -> dict[str, Any]:
+    """PreSync: every IRSA role already trusts green's provider (step 02 merged and synced) before anything that
+    runs workloads on green (add-ons with IRSA, registration)."""
+    args = ["trust", "--namespace", hub_namespace, "--provider", provider]
+    for r in roles:
+        args += ["--role", r]
+    return job(name, "PreSync", args)
 
 
 def rollback_job(name: str, argocd_namespace: str, sync_app: str = "", delete_apps: list[str] | None = None

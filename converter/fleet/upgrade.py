@@ -596,7 +596,7 @@ def plan_upgrade(fleet: Fleet, estate: Any, cluster: str, to_version: str, descr
     files: dict[str, str] = {}
     steps: list[dict[str, Any]] = []
     apps: list[dict[str, Any]] = []
-    plumbing_files = {"gate-plumbing.yaml": gates.plumbing(fleet.argocd_namespace)}
+    plumbing_files = {"gate-plumbing.yaml": gates.plumbing(fleet.argocd_namespace, ns)}
 
     def step(dirname: str, title: str, gate: str, docs: dict[str, list[dict[str, Any]]], body: str = "",
              replace: dict[str, list[dict[str, Any]]] | None = None,
@@ -671,16 +671,20 @@ def plan_upgrade(fleet: Fleet, estate: Any, cluster: str, to_version: str, descr
                "statement for green's provider (ARN and issuer host read by kro from the green OpenIDConnectProvider, "
                "so nothing is guessed). Blue keeps working; workloads on green can assume the same roles. "
                "This precedes the add-ons (EBS CSI uses IRSA) and the registration." + hand_note))
+    def trust_gate(n: str) -> list[dict[str, Any]]:
+        return [gates.trust_job(f"trust-{n}", ns, oidc_obj, irsa_roles)] if irsa_roles else []
+
     addons = green_addons(estate, blue, green_name, ns, chosen, blue.region, env)
     versions_doc = {"cluster": green_name, "kubernetesVersion": to_version, "addons": chosen}
     files["03-addons/addon-versions.json"] = json.dumps(versions_doc, indent=2) + "\n"
     table = "\n".join(f"| {n} | {c['from']} | {c['to']} | {c['reason']} |" for n, c in sorted(chosen.items()))
     pia = [a for a in addons if a["kind"] == "PodIdentityAssociation"]
     step("03-addons", f"EKS add-ons and Pod Identity associations on {green_name}",
-         f"Every Addon of `{green_name}` reports `status.status: ACTIVE` (`kubectl -n {ns} get addons.eks.services.k8s.aws "
+         ("PreSync Job `trust-03`: every IRSA role trusts green's OIDC provider (step 02 synced). " if irsa_roles else "")
+         + f"Every Addon of `{green_name}` reports `status.status: ACTIVE` (`kubectl -n {ns} get addons.eks.services.k8s.aws "
          f"-l {argocd.GEN_LABEL}=green`); {len(pia)} PodIdentityAssociation(s) synced; "
          f"`kubectl --context {green_name} -n kube-system get ds,deploy` all available.",
-         {"addons.yaml": addons},
+         {"addons.yaml": addons, "gates.yaml": trust_gate("03")},
          body=("Versions chosen from `eks:DescribeAddonVersions` for Kubernetes " + to_version
                + " (recorded in `addon-versions.json`):\n\n| add-on | blue | green | why |\n|---|---|---|---|\n" + table
                + "\n\nBlue's EKS Pod Identity associations are recreated for green (same role, namespace, service account)."))
@@ -690,11 +694,12 @@ def plan_upgrade(fleet: Fleet, estate: Any, cluster: str, to_version: str, descr
     platform = platform_applications(fleet, blue, green)
     platform_sel = f"cluster={green_name},{WAVE_LABEL}=platform"
     step("04-register-in-argocd", f"register {green_name} in ArgoCD; platform apps (External Secrets store) first",
-         f"PostSync Job `platform-04`: every Application with `{platform_sel}` is Synced and Healthy "
+         f"PreSync Job `trust-04`: the IRSA roles trust green. PostSync Job `platform-04`: every Application with `{platform_sel}` is Synced and Healthy "
          "(none = failure); the smoke Job `smoke-04` succeeded against the green ingress.",
          {"rgd.yaml": [reg_rgd], "instance.yaml": [reg_inst], "blue-cluster-secret.yaml": [blue_secret],
           "platform-applications.yaml": platform,
-          "gates.yaml": [gates.apps_job("platform-04", fleet.argocd_namespace, platform_sel, "PostSync"),
+          "gates.yaml": [*trust_gate("04"),
+                         gates.apps_job("platform-04", fleet.argocd_namespace, platform_sel, "PostSync"),
                          smoke_job("04", fleet, green_name, blue.name),
                          gates.rollback_job("rollback-04", fleet.argocd_namespace,
                                             delete_apps=[a["metadata"]["name"] for a in platform])]},

@@ -6,6 +6,7 @@ an unreachable API, an Application that is missing. Subcommands:
   metrics   green vs blue 5xx rate and p99 latency, observed for --bake seconds every --interval seconds
   apps      every ArgoCD Application matching a label selector is Synced and Healthy (none found = fail)
   soak      an Application's last sync succeeded at least --min-age seconds ago
+  trust     every named ACK IAM Role trusts the green OIDC provider (its ARN is in the synced trust policy)
   rollback  start the sync of a rollback Application (sets `.operation`, as `argocd app sync` does) and delete
             the green Applications of a workload wave (their resources finalizer removes the workloads)
 
@@ -145,6 +146,38 @@ def cmd_soak(a: argparse.Namespace) -> int:
     return 0
 
 
+def _synced(obj: dict) -> bool:
+    return any(c.get("type") == "ACK.ResourceSynced" and c.get("status") == "True"
+               for c in (obj.get("status") or {}).get("conditions") or [])
+
+
+def cmd_trust(a: argparse.Namespace) -> int:
+    base = f"/apis/iam.services.k8s.aws/v1alpha1/namespaces/{urllib.parse.quote(a.namespace)}"
+    try:
+        provider = kube(a, "GET", f"{base}/openidconnectproviders/{urllib.parse.quote(a.provider)}")
+    except (OSError, ValueError) as exc:
+        log(f"FAIL: cannot read OpenIDConnectProvider {a.provider}: {exc}")
+        return 1
+    arn = ((provider.get("status") or {}).get("ackResourceMetadata") or {}).get("arn")
+    if not arn or not _synced(provider):
+        log(f"FAIL: OpenIDConnectProvider {a.provider} not synced (no ARN yet)")
+        return 1
+    bad = 0
+    for name in a.role:
+        try:
+            role = kube(a, "GET", f"{base}/roles/{urllib.parse.quote(name)}")
+        except (OSError, ValueError) as exc:
+            log(f"FAIL: cannot read Role {name}: {exc}")
+            bad += 1
+            continue
+        doc = str((role.get("spec") or {}).get("assumeRolePolicyDocument") or "")
+        ok = arn in doc and _synced(role)
+        bad += not ok
+        log(f"{'ok' if ok else 'FAIL'}: Role {name} {'trusts' if arn in doc else 'does not trust'} {arn}"
+            f"{'' if _synced(role) else ' (not synced)'}")
+    return 1 if bad else 0
+
+
 def cmd_rollback(a: argparse.Namespace) -> int:
     rc = 0
     for name in a.delete_application:
@@ -193,12 +226,17 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--app", required=True)
     s.add_argument("--min-age", type=float, required=True)
     s.add_argument("--now", default="", help=argparse.SUPPRESS)
+    t = sub.add_parser("trust")
+    t.add_argument("--namespace", required=True)
+    t.add_argument("--provider", required=True)
+    t.add_argument("--role", action="append", default=[])
     r = sub.add_parser("rollback")
     r.add_argument("--namespace", required=True)
     r.add_argument("--sync-application", default="")
     r.add_argument("--delete-application", action="append", default=[])
     a = p.parse_args(argv)
-    return {"metrics": cmd_metrics, "apps": cmd_apps, "soak": cmd_soak, "rollback": cmd_rollback}[a.cmd](a)
+    return {"metrics": cmd_metrics, "apps": cmd_apps, "soak": cmd_soak, "trust": cmd_trust,
+            "rollback": cmd_rollback}[a.cmd](a)
 
 
 if __name__ == "__main__":
