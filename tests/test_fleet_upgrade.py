@@ -62,7 +62,7 @@ def plan(tmp_path_factory):
     f.write_text(json.dumps(DESCRIBE))
     out = tmp / "out"
     res = CliRunner().invoke(main, ["fleet", "upgrade", "--config", str(FLEET), "--cluster", "platform-staging",
-                                    "--to", "1.31", "--addon-versions", str(f), "--out", str(out)],
+                                    "--to", "1.31", "--addon-versions", str(f), "--out", str(out), "--env", "staging"],
                              catch_exceptions=False)
     assert res.exit_code == 0, res.output
     return out
@@ -74,8 +74,9 @@ def _docs(path):
 
 def test_steps_are_ordered_with_gates(plan):
     dirs = sorted(p.name for p in plan.iterdir() if p.is_dir() and p.name != ".tf2kro")
-    assert dirs == ["01-green-cluster", "02-addons", "03-register-in-argocd", "04-traffic-10", "05-traffic-50",
-                    "06-traffic-100", "07-decommission-blue"]
+    assert dirs == ["01-green-cluster", "02-irsa-trust", "03-addons", "04-register-in-argocd", "05-workloads-wave-1",
+                    "06-traffic-10", "07-traffic-50", "08-traffic-100", "09-decommission-blue", "abort", "argocd"]
+    dirs = dirs[:-2]
     for d in dirs:
         readme = (plan / d / "README.md").read_text()
         assert "## Gate" in readme, d
@@ -94,7 +95,7 @@ def test_green_cluster_is_created_not_adopted(plan):
     templates = [r["template"] for r in rgd["spec"]["resources"] if "template" in r]
     refs = [r["externalRef"] for r in rgd["spec"]["resources"] if "externalRef" in r]
     kinds = sorted(t["kind"] for t in templates)
-    assert kinds == ["AccessEntry", "Cluster", "Nodegroup", "Nodegroup"]
+    assert kinds == ["AccessEntry", "AccessEntry", "Cluster", "Nodegroup", "Nodegroup", "OpenIDConnectProvider"]
     assert {r["kind"] for r in refs} >= {"Subnet", "Role", "SecurityGroup", "Key", "LaunchTemplate"}
     for t in templates:
         ann = t["metadata"]["annotations"]
@@ -111,37 +112,38 @@ def test_green_cluster_is_created_not_adopted(plan):
 
 
 def test_addons_use_chosen_versions(plan):
-    addons = [d for d in _docs(plan / "02-addons" / "addons.yaml") if d["kind"] == "Addon"]
+    addons = [d for d in _docs(plan / "03-addons" / "addons.yaml") if d["kind"] == "Addon"]
     assert {a["spec"]["name"]: a["spec"]["addonVersion"] for a in addons} == json.loads(
         (plan / "upgrade.json").read_text())["addons"]
     assert all(a["spec"]["clusterName"] == "platform-staging-green" for a in addons)
-    rec = json.loads((plan / "02-addons" / "addon-versions.json").read_text())
+    rec = json.loads((plan / "03-addons" / "addon-versions.json").read_text())
     assert rec["kubernetesVersion"] == "1.31" and rec["addons"]["vpc-cni"]["from"] == "v1.18.5-eksbuild.1"
 
 
 def test_argocd_registration_labels_green(plan):
-    [rgd] = _docs(plan / "03-register-in-argocd" / "rgd.yaml")
+    [rgd] = _docs(plan / "04-register-in-argocd" / "rgd.yaml")
     secret = next(r["template"] for r in rgd["spec"]["resources"] if "template" in r)
-    assert secret["metadata"]["labels"]["cluster-generation"] == "green"
+    # not selected by the fleet's ApplicationSets (blue, green): the waves move apps one by one
+    assert secret["metadata"]["labels"]["cluster-generation"] == "green-staged"
     assert secret["metadata"]["labels"]["argocd.argoproj.io/secret-type"] == "cluster"
     assert secret["stringData"]["server"] == "${greenCluster.status.endpoint}"
     assert "awsAuthConfig" in secret["stringData"]["config"]
-    [blue] = _docs(plan / "03-register-in-argocd" / "blue-cluster-secret.yaml")
+    [blue] = _docs(plan / "04-register-in-argocd" / "blue-cluster-secret.yaml")
     assert blue["metadata"]["labels"]["cluster-generation"] == "blue"
 
 
 def test_traffic_steps_are_weighted_route53_records(plan):
-    for d, w in (("04-traffic-10", 10), ("05-traffic-50", 50), ("06-traffic-100", 100)):
+    for d, w in (("06-traffic-10", 10), ("07-traffic-50", 50), ("08-traffic-100", 100)):
         recs = {r["spec"]["setIdentifier"]: r for r in _docs(plan / d / "recordsets.yaml")}
         assert recs["green"]["spec"]["weight"] == w and recs["blue"]["spec"]["weight"] == 100 - w
         assert recs["green"]["apiVersion"] == "route53.services.k8s.aws/v1alpha1"
         assert recs["green"]["spec"]["resourceRecords"] == [{"value": "ingress.platform-staging-green.example.com"}]
         gates = {g["metadata"]["name"] for g in _docs(plan / d / "gates.yaml")}
-        assert gates == {f"smoke-{d[:2]}", f"compare-{d[:2]}"}
+        assert gates == {f"smoke-{d[:2]}", f"compare-{d[:2]}", f"rollback-{d[:2]}"}
 
 
 def test_decommission_is_last_and_only_deletes_cluster_bound_objects(plan):
-    [rgd] = _docs(plan / "07-decommission-blue" / "cluster-rgd-decommission.yaml")
+    [rgd] = _docs(plan / "09-decommission-blue" / "replace" / "cluster" / "rgd.yaml")
     for r in rgd["spec"]["resources"]:
         t = r.get("template")
         if not t:

@@ -152,13 +152,15 @@ def schema_cmd():
               help="State of the cluster's estate (default: spec.source.state of the fleet file).")
 @click.option("--hcl", "hcl_dir", type=click.Path(exists=True, file_okay=False), callback=checks.hcl_dir)
 @no_cache_option
-@click.option("--env", "env_name", default=None, callback=click_dns1123_label, help="--env used for `tf2kro convert` (default: the cluster's env).")
+@click.option("--env", "env_name", default=None, callback=click_dns1123_label, help="--env used for `tf2kro convert` (default: convert's default, so the names match).")
+@click.option("--namespace", default=None, callback=click_dns1123_label,
+              help="--namespace used for `tf2kro convert` (where blue's ACK objects live; default: the fleet's hub namespace).")
 @root_option
 @click.option("--region", default=None, help="Region for the EKS API (default: the cluster's).")
 @click.option("--endpoint-url", default=None, help="Custom EKS endpoint (tests, VPC endpoints).")
 @click.option("--profile", default=None, help="AWS profile for the EKS API (default: the environment's credentials).")
-def upgrade(config_path, cluster, to_version, out_dir, force, addon_versions, state_path, hcl_dir, env_name, root, region,
-            endpoint_url, profile):
+def upgrade(config_path, cluster, to_version, out_dir, force, addon_versions, state_path, hcl_dir, env_name, namespace,
+            root, region, endpoint_url, profile):
     """Plan a blue/green EKS upgrade as ordered PR-sized step directories, each with its gate."""
     from converter.commands.output import write_output
     from converter.emit.writer import OutputRun
@@ -183,7 +185,7 @@ def upgrade(config_path, cluster, to_version, out_dir, force, addon_versions, st
         clients = AwsClients(region=region or blue.region, profile=profile, endpoint_url=endpoint_url, max_attempts=4)
         click.echo(clients.preflight().line(), err=True)
         describe = fetch_addon_versions(to_version, names, clients)
-    files, summary = plan_upgrade(fl, estate, cluster, to_version, describe, env_name)
+    files, summary = plan_upgrade(fl, estate, cluster, to_version, describe, env_name, namespace)
     write_output(out_dir, files, leak_needles(estate), force=force,
                  run=OutputRun(command="fleet upgrade", scope_of=lambda rel: "fleet-upgrade",
                                replaces=lambda scope: scope == "fleet-upgrade"),

@@ -67,6 +67,7 @@ EXAMPLES: dict[str, list[str]] = {
     "fleet upgrade": [
         "tf2kro fleet upgrade --config fleet.yaml --cluster prod-eu --to 1.31 --out upgrade/",
         "tf2kro fleet upgrade --config fleet.yaml --cluster prod-eu --to 1.31 --addon-versions addons.json --out upgrade/",
+        "tf2kro fleet upgrade --config fleet.yaml --cluster prod-eu --to 1.31 --env prod --namespace infrastructure --out upgrade/",
     ],
     "validate": [
         "tf2kro validate gitops/ --crds crds/",
