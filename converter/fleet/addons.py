@@ -28,11 +28,11 @@ from typing import Any
 
 import yaml
 
+from converter.emit.naming import is_dns_label, sanitize
 from converter.fleet import argocd
 from converter.fleet.config import Application, Cluster, Fleet, check_fleet_names
 from converter.fleet.upgrade import _addon_version_key, fetch_addon_versions
 from converter.model import ToolError
-from converter.emit.naming import is_dns_label, sanitize
 
 SMOKE_DIR = Path(__file__).resolve().parent / "addon_smoke"
 DEFAULT_SOAK = "7d"
@@ -361,9 +361,7 @@ def constraint_matches(constraint: str, version: str) -> bool:
                 cm = _PRIM.match(c)
                 if not cm:
                     raise ValueError(f"bad constraint {c!r}")
-                if v.prerelease and not cm[5]:
-                    ok = False
-                elif not _primitive(c)(v):
+                if v.prerelease and not cm[5] or not _primitive(c)(v):
                     ok = False
         if ok:
             return True
