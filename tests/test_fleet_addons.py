@@ -437,3 +437,43 @@ def test_live_reads_are_read_only(monkeypatch):
     assert seen == ["ListAddons", "DescribeAddon", "DescribeAddonConfiguration"]
     with pytest.raises(ToolError):
         clients.client("eks").delete_addon(clusterName="platform-dev", addonName="vpc-cni")
+
+
+def test_helm_index_is_fetched_read_only_with_a_timeout(tmp_path):
+    """Without --helm-index the chart repository's index.yaml is fetched (GET, timeout); an unreachable repository
+    is 'not checked', never a traceback."""
+    import http.server
+    import threading
+
+    hits = []
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            hits.append((self.command, self.path))
+            body = INDEX.read_bytes()
+            self.send_response(200 if self.path == "/charts/index.yaml" else 404)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{srv.server_address[1]}/charts"
+        idx = ad.fetch_helm_index(url + "/", timeout=5)
+        assert "aws-load-balancer-controller" in idx["entries"]
+        assert hits == [("GET", "/charts/index.yaml")]
+        with pytest.raises(ToolError, match="cannot fetch"):
+            ad.fetch_helm_index(url + "/missing", timeout=5)
+        doc = _fleet_doc()
+        doc["spec"]["applications"][0]["repoURL"] = url
+        fl = from_dict(doc)
+        src = ad.Sources(fetch_index=lambda u: ad.fetch_helm_index(u, timeout=5))
+        plan = ad.plan_addons(fl, src, ad.Settings())
+        assert [(b.env, b.to) for b in plan.bumps] == [("dev", "1.11.0"), ("staging", "1.11.0"), ("prod", "1.11.0")]
+    finally:
+        srv.shutdown()
+    with pytest.raises(ToolError, match="OCI or not HTTP"):
+        ad.fetch_helm_index("oci://registry.example.com/charts")

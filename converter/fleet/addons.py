@@ -730,6 +730,7 @@ def _app_clusters(fleet: Fleet, app: Application) -> list[Cluster]:
 
 
 def _plan_helm(fleet: Fleet, src: Sources, settings: Settings, plan: AddonsPlan) -> None:
+    fetched: dict[str, dict[str, Any] | ToolError] = {}  # one GET per repository, however many charts it serves
     for app in fleet.applications:
         clusters = _app_clusters(fleet, app)
         if not clusters:
@@ -739,11 +740,16 @@ def _plan_helm(fleet: Fleet, src: Sources, settings: Settings, plan: AddonsPlan)
             if src.fetch_index is None:
                 plan.not_checked.append(NotChecked(f"chart {app.chart} ({app.name})", "no --helm-index and HTTP off"))
                 continue
-            try:
-                index = src.fetch_index(app.repo_url)
-            except ToolError as exc:
-                plan.not_checked.append(NotChecked(f"chart {app.chart} ({app.name})", str(exc)))
+            if app.repo_url not in fetched:
+                try:
+                    fetched[app.repo_url] = src.fetch_index(app.repo_url)
+                except ToolError as exc:
+                    fetched[app.repo_url] = exc
+            got = fetched[app.repo_url]
+            if isinstance(got, ToolError):
+                plan.not_checked.append(NotChecked(f"chart {app.chart} ({app.name})", str(got)))
                 continue
+            index = got
         entries = [e for e in (index.get("entries") or {}).get(app.chart) or [] if isinstance(e, dict)]
         if not entries:
             plan.not_checked.append(NotChecked(f"chart {app.chart} ({app.name})", "the repository index has no such chart"))
@@ -959,7 +965,12 @@ def render_plan(fleet: Fleet, plan: AddonsPlan, settings: Settings) -> dict[str,
             f"## Gate\n\n{gate_text}\n\n## Change\n\n" + "\n".join(f"- {c}" for c in change) + "\n"
             + ("".join(f"\n{note}\n" for note in b.notes))
             + (f"\n## Smoke test\n\n`smoke/` (sync to the {b.env} clusters): a PostSync Job running "
-               f"{', '.join(smoke_checks()[b.addon]['scripts'])}.\n" if smoke else ""))
+               f"{', '.join(smoke_checks()[b.addon]['scripts'])}. Result for this PR (CI posts it as a comment or "
+               "status):\n\n```\n" + "\n".join(
+                   f"kubectl --context {shlex.quote(c)} -n {job.split('/')[0]} wait --for=condition=complete "
+                   f"job/{job.split('/')[1]} --timeout=30m && kubectl --context {shlex.quote(c)} -n "
+                   f"{job.split('/')[0]} logs job/{job.split('/')[1]}" for c in sorted(b.clusters)) + "\n```\n"
+               if smoke else ""))
         lines.append(f"{n}. `{d}` — {b.addon} {b.to} on {b.env}" + (f" (after {b.after} soaked {settings.soak})"
                                                                       if b.after else ""))
     refused = "\n".join(f"- {r.cluster}/{r.addon} {r.version}: {r.reason}" for r in plan.refusals) or "- none"
