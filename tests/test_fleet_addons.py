@@ -149,11 +149,14 @@ def test_invalid_configuration_values_are_refused(files, tmp_path):
     res = _run(fleet, inst, out)
     assert res.exit_code == 1
     summary = json.loads((out / "addons.json").read_text())
-    (r,) = [r for r in summary["refused"] if r["addon"] == "vpc-cni"]
+    (r,) = [r for r in summary["refused"] if r["addon"] == "vpc-cni" and r["env"] == "staging"]
     assert r["cluster"] == "platform-staging"
     assert "do not match the vpc-cni v1.19.2-eksbuild.1 schema" in r["reason"]
     assert "env/WARM_PREFIX_TARGET" in r["reason"] and "bogus" in r["reason"]
-    assert [b["env"] for b in summary["bumps"] if b["addon"] == "vpc-cni"] == ["dev", "prod"]
+    # dev still moves; prod is held (it never skips the environment that could not take the version)
+    assert [b["env"] for b in summary["bumps"] if b["addon"] == "vpc-cni"] == ["dev"]
+    (held,) = [r for r in summary["refused"] if r["addon"] == "vpc-cni" and r["cluster"] == "platform-prod"]
+    assert held["reason"].startswith("held: staging cannot take v1.19.2-eksbuild.1")
 
     # new values given on the command line are validated the same way, for every cluster
     vals = tmp_path / "cni.yaml"
@@ -477,3 +480,39 @@ def test_helm_index_is_fetched_read_only_with_a_timeout(tmp_path):
         srv.shutdown()
     with pytest.raises(ToolError, match="OCI or not HTTP"):
         ad.fetch_helm_index("oci://registry.example.com/charts")
+
+
+def test_smoke_stage_is_synced_to_the_environment_clusters(files, tmp_path):
+    """Something runs the smoke Job: a hub ApplicationSet per bump syncs its `smoke/` directory (at --repo-path in
+    the fleet repo) to each cluster of the environment, in the environment's AppProject."""
+    out = tmp_path / "out"
+    _run(*files, out, "--repo-path", "fleet/bumps")
+    (d,) = out.glob("*-dev-eks-coredns")
+    (aset,) = _docs(d / "hub" / "smoke-applicationset.yaml")
+    tpl = aset["spec"]["template"]["spec"]
+    assert tpl["source"]["path"] == f"fleet/bumps/{d.name}/smoke"
+    assert (out / d.name / "smoke" / "kustomization.yaml").is_file()
+    assert tpl["project"] == "dev"
+    assert aset["spec"]["generators"][0]["list"]["elements"] == [{"cluster": "platform-dev"}]
+    job = next(x for x in _docs(d / "smoke" / "smoke.yaml") if x["kind"] == "Job")
+    assert tpl["destination"]["namespace"] == job["metadata"]["namespace"]
+    assert job["metadata"]["annotations"]["argocd.argoproj.io/hook"] == "PostSync"
+    res = _run(*files, tmp_path / "o2", "--repo-path", "../outside")
+    assert res.exit_code == 2 and "not a relative path" in res.output
+
+
+def test_gate_names_the_previous_environment_even_when_it_is_already_current(tmp_path):
+    """staging already runs the target: prod's bump is gated on staging (the environment before it), not dev."""
+    doc = _fleet_doc()
+    doc["spec"]["applications"] = []
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(yaml.safe_dump(doc))
+    inst = tmp_path / "i.json"
+    inst.write_text(json.dumps({"clusters": {
+        "platform-dev": [{"addonName": "coredns", "addonVersion": "v1.11.3-eksbuild.1"}],
+        "platform-staging": [{"addonName": "coredns", "addonVersion": "v1.11.4-eksbuild.2"}],
+        "platform-prod": [{"addonName": "coredns", "addonVersion": "v1.11.3-eksbuild.1"}]}}))
+    _run(fleet, inst, tmp_path / "o")
+    summary = json.loads((tmp_path / "o" / "addons.json").read_text())
+    assert [(b["env"], b["after"]) for b in summary["bumps"]] == [("dev", None), ("prod", "staging")]
+    assert summary["current"] == ["platform-staging/coredns v1.11.4-eksbuild.2"]

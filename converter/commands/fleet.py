@@ -225,6 +225,9 @@ def _name_eq_values(opt: str, items: tuple[str, ...]) -> dict[str, str]:
 @click.option("--configuration-values", multiple=True, metavar="ADDON=FILE",
               help="New configurationValues (JSON or YAML) for an EKS add-on, validated against the new version's schema.")
 @click.option("--offline", is_flag=True, help="No AWS or HTTP reads: what is not given as a file is reported not checked.")
+@click.option("--repo-path", default=None, metavar="PATH",
+              help="Where --out lives in the fleet git repository, for the smoke ApplicationSets "
+                   "(default: <spec.gitops.path>/addon-bumps).")
 @click.option("--state", "state_path", type=click.Path(exists=True, dir_okay=False),
               help="State of the estate (default: spec.source.state of the fleet file).")
 @click.option("--hcl", "hcl_dir", type=click.Path(exists=True, file_okay=False), callback=checks.hcl_dir)
@@ -236,7 +239,7 @@ def _name_eq_values(opt: str, items: tuple[str, ...]) -> dict[str, str]:
 @click.option("--endpoint-url", default=None, help="Custom EKS endpoint (tests, VPC endpoints).")
 @click.option("--profile", default=None, help="AWS profile for the EKS API (default: the environment's credentials).")
 def addons(config_path, out_dir, force, addon_versions, addon_config, installed, helm_index, pin, configuration_values,
-           offline, state_path, hcl_dir, env_name, root, region, endpoint_url, profile):
+           offline, repo_path, state_path, hcl_dir, env_name, root, region, endpoint_url, profile):
     """Propose EKS and Helm add-on bumps dev → staging → prod as PR-sized directories, each gated on the previous
     environment's soak, with the smoke-test Jobs that gate promotion.
 
@@ -298,7 +301,7 @@ def addons(config_path, out_dir, force, addon_versions, addon_config, installed,
         except OSError as exc:
             raise ToolError(f"cannot read configurationValues: {exc.strerror}", source=path) from None
     plan = ad.plan_addons(fl, src, settings, estate, env_name)
-    files = ad.render_plan(fl, plan, settings)
+    files = ad.render_plan(fl, plan, settings, repo_path)
     write_output(out_dir, files, leak_needles(estate), force=force,
                  run=OutputRun(command="fleet addons", scope_of=lambda rel: "fleet-addons",
                                replaces=lambda scope: scope == "fleet-addons"),

@@ -491,6 +491,7 @@ class AddonsPlan:
     refusals: list[Refusal] = field(default_factory=list)
     not_checked: list[NotChecked] = field(default_factory=list)
     current: list[str] = field(default_factory=list)  # "<cluster>/<addon> <version>" already at the target
+    running: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (kind, addon) -> envs running it
 
     @property
     def exit_code(self) -> int:
@@ -538,11 +539,22 @@ def plan_addons(fleet: Fleet, src: Sources, settings: Settings, estate: Any = No
     _plan_helm(fleet, src, settings, plan)
     order = {e: i for i, e in enumerate(_env_order(fleet))}
     plan.bumps.sort(key=lambda b: (order.get(b.env, 99), b.kind, b.addon))
-    # each environment's bump waits for the previous environment that runs the same add-on
-    last: dict[tuple[str, str], str] = {}
+    # each environment's bump waits for the previous environment that runs the same add-on (bumped now or already
+    # on the target); when that environment cannot take the version, the later ones are held, never skip ahead
+    env_list = _env_order(fleet)
+    refused = {(r.kind, r.addon, r.env): r for r in plan.refusals}
+    held: list[Bump] = []
     for b in plan.bumps:
-        b.after = last.get((b.kind, b.addon))
-        last[(b.kind, b.addon)] = b.env
+        running = plan.running.get((b.kind, b.addon), set())
+        earlier = [e for e in env_list[: env_list.index(b.env)] if e in running]
+        b.after = earlier[-1] if earlier else None
+        blocker = next((refused[(b.kind, b.addon, e)] for e in earlier if (b.kind, b.addon, e) in refused), None)
+        if blocker is not None:
+            held.append(b)
+            for c in sorted(b.clusters):
+                plan.refusals.append(Refusal(b.kind, b.addon, c, b.env, b.to, f"held: {blocker.env} cannot take "
+                                             f"{b.to} ({blocker.cluster}: {blocker.reason})"))
+    plan.bumps = [b for b in plan.bumps if b not in held]
     return plan
 
 
@@ -570,6 +582,7 @@ def _plan_eks(fleet: Fleet, src: Sources, settings: Settings, plan: AddonsPlan, 
         describe = src.fetch_versions(sorted({clusters[ia.cluster].version for ia in src.installed
                                               if ia.cluster in clusters}), sorted(by_addon))
     for addon, items in sorted(by_addon.items()):
+        plan.running[("eks", addon)] = {clusters[ia.cluster].env for ia in items}
         compat = {ia.cluster: compatible_versions(describe, addon, clusters[ia.cluster].version) for ia in items}
         pin = settings.pins.get(addon)
         offered = {str(v.get("addonVersion")) for v in versions_by_name(describe).get(addon, [])}
@@ -735,6 +748,7 @@ def _plan_helm(fleet: Fleet, src: Sources, settings: Settings, plan: AddonsPlan)
         clusters = _app_clusters(fleet, app)
         if not clusters:
             continue
+        plan.running[("helm", app.name)] = {c.env for c in clusters}
         index = src.helm_indexes.get(app.name) or src.helm_indexes.get(app.chart)
         if index is None:
             if src.fetch_index is None:
@@ -859,7 +873,7 @@ def smoke_objects(addon: str, settings: Settings) -> list[dict[str, Any]]:
     name = _object_name("smoke", addon)
     ns = name  # one namespace per add-on: two bump directories never own the same object
     scripts = {s: (SMOKE_DIR / s).read_text(encoding="utf-8") for s in check["scripts"]}
-    env: dict[str, str] = {"SMOKE_NAMESPACE": ns, "PROBE_IMAGE": settings.probe_image, "TIMEOUT": "300s",
+    env: dict[str, str] = {"SMOKE_NAMESPACE": ns, "PROBE_IMAGE": settings.probe_image, "TIMEOUT": "300s", "HOME": "/tmp",
            **{str(k): str(v) for k, v in (check.get("env") or {}).items()}}
     if settings.storage_class:
         env["STORAGE_CLASS"] = settings.storage_class
@@ -881,7 +895,7 @@ def smoke_objects(addon: str, settings: Settings) -> list[dict[str, Any]]:
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
          "metadata": {"name": name, "namespace": ns, "labels": labels},
          "rules": [{"apiGroups": [""], "resources": ["pods", "persistentvolumeclaims"],
-                    "verbs": ["get", "list", "watch", "create", "delete"]}]},
+                    "verbs": ["get", "list", "watch", "create", "delete", "patch"]}]},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
          "metadata": {"name": name, "namespace": ns, "labels": labels},
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
@@ -908,9 +922,36 @@ def smoke_objects(addon: str, settings: Settings) -> list[dict[str, Any]]:
                      "name": "smoke", "image": settings.smoke_image, "command": ["sh", "-c", run],
                      "env": [{"name": k, "value": v} for k, v in sorted(env.items())],
                      "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
-                     "volumeMounts": [{"name": "scripts", "mountPath": "/scripts", "readOnly": True}]}],
-                 "volumes": [{"name": "scripts", "configMap": {"name": name}}]}}}},
+                     "volumeMounts": [{"name": "scripts", "mountPath": "/scripts", "readOnly": True},
+                                      {"name": "tmp", "mountPath": "/tmp"}]}],  # kubectl's cache under HOME
+                 "volumes": [{"name": "scripts", "configMap": {"name": name}}, {"name": "tmp", "emptyDir": {}}]}}}},
     ]
+
+
+def smoke_application_set(fleet: Fleet, addon: str, env: str, clusters: list[str], path: str) -> dict[str, Any]:
+    """What runs the smoke stage: an ApplicationSet on the hub that syncs the bump's `smoke/` directory to each
+    cluster of the environment (AppProject `<env>`), so the PostSync Job runs after every sync."""
+    name = sanitize(f"smoke-{env}-{addon}", "smoke")
+    return {
+        "apiVersion": argocd.API, "kind": "ApplicationSet",
+        "metadata": {"name": name, "namespace": fleet.argocd_namespace,
+                     "labels": {**argocd.PART_OF, "tf2kro.dev/addon": addon, "env": env}},
+        "spec": {
+            "goTemplate": True, "goTemplateOptions": ["missingkey=error"],
+            "generators": [{"list": {"elements": [{"cluster": c} for c in sorted(clusters)]}}],
+            "template": {
+                "metadata": {"name": f"{name}-{{{{.cluster}}}}",
+                             "labels": {"tf2kro.dev/addon": addon, "env": env, "cluster": "{{.cluster}}"}},
+                "spec": {
+                    "project": env,
+                    "source": {"repoURL": fleet.repo_url, "targetRevision": fleet.revision, "path": path},
+                    "destination": {"name": "{{.cluster}}", "namespace": sanitize(f"smoke-{addon}", "smoke")},
+                    "syncPolicy": {"automated": {"prune": True, "selfHeal": True},
+                                   "syncOptions": ["ServerSideApply=true"]},
+                },
+            },
+        },
+    }
 
 
 # --------------------------------------------------------------------------------------------- output files
@@ -920,9 +961,14 @@ def _kustomization(resources: list[str]) -> str:
     return _dump({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": resources})
 
 
-def render_plan(fleet: Fleet, plan: AddonsPlan, settings: Settings) -> dict[str, str]:
-    """One directory per (environment, add-on) in promotion order, plus a top README and `addons.json`."""
+def render_plan(fleet: Fleet, plan: AddonsPlan, settings: Settings, repo_path: str | None = None) -> dict[str, str]:
+    """One directory per (environment, add-on) in promotion order, plus a top README and `addons.json`.
+    `repo_path`: where this output lives in the fleet's git repository (the smoke ApplicationSets point there)."""
     from converter.emit.writer import dump_yaml
+
+    base = (repo_path if repo_path is not None else argocd.repo_path(fleet, "addon-bumps")).strip("/")
+    if base and not re.fullmatch(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*", base) or ".." in base.split("/"):
+        raise ToolError(f"repository path {base!r} is not a relative path of plain segments")
 
     files: dict[str, str] = {}
     lines = []
@@ -941,6 +987,10 @@ def render_plan(fleet: Fleet, plan: AddonsPlan, settings: Settings) -> dict[str,
         if smoke:
             files[f"{d}/smoke/smoke.yaml"] = dump_yaml(smoke)
             files[f"{d}/smoke/kustomization.yaml"] = _kustomization(["smoke.yaml"])
+            files[f"{d}/hub/smoke-applicationset.yaml"] = dump_yaml([smoke_application_set(
+                fleet, b.addon, b.env, sorted(b.clusters), f"{base}/{d}/smoke" if base else f"{d}/smoke")])
+            files[f"{d}/hub/kustomization.yaml"] = _kustomization(["smoke-applicationset.yaml"])
+            change.append("`hub/smoke-applicationset.yaml` (ArgoCD on the hub: syncs `smoke/` to the clusters)")
         job = f"{_object_name('smoke', b.addon)}/{_object_name('smoke', b.addon)}"
         gate = {"env": b.env, "addon": b.addon, "kind": b.kind, "version": b.to, "clusters": sorted(b.clusters),
                 "requires": None if b.after is None else {

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The EBS CSI driver provisions, attaches and deletes a volume: a PVC bound by a pod that writes to it, then the PVC
-# is deleted and its PersistentVolume (reclaimPolicy Delete) disappears.
+# is deleted and its PersistentVolume (reclaimPolicy Delete) disappears. The probe satisfies the `restricted`
+# Pod Security Standard of the smoke namespace.
 set -eu
 name="ebs-probe-$(date +%s)"
 ns="${SMOKE_NAMESPACE}"
@@ -29,11 +30,12 @@ metadata:
   name: $name
 spec:
   restartPolicy: Never
-  securityContext: {runAsNonRoot: true, runAsUser: 65534, fsGroup: 65534}
+  securityContext: {runAsNonRoot: true, runAsUser: 65534, fsGroup: 65534, seccompProfile: {type: RuntimeDefault}}
   containers:
   - name: write
     image: ${PROBE_IMAGE}
     command: [sh, -c, "echo ok > /data/probe && cat /data/probe"]
+    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
     volumeMounts: [{name: data, mountPath: /data}]
   volumes:
   - name: data
