@@ -516,3 +516,18 @@ def test_gate_names_the_previous_environment_even_when_it_is_already_current(tmp
     summary = json.loads((tmp_path / "o" / "addons.json").read_text())
     assert [(b["env"], b["after"]) for b in summary["bumps"]] == [("dev", None), ("prod", "staging")]
     assert summary["current"] == ["platform-staging/coredns v1.11.4-eksbuild.2"]
+
+
+def test_values_a_version_cannot_take_are_refused_not_crashed():
+    fl = from_dict(_fleet_doc())
+    describe = json.loads(VERSIONS.read_text())
+    for values, configs, expect in (
+        ("{not: [valid", {}, "neither JSON nor YAML"),
+        ('{"replicaCount": 2}', {("coredns", "v1.11.4-eksbuild.2"): {}}, "accepts no configurationValues"),
+    ):
+        src = ad.Sources(addon_versions=describe, configs=configs, installed=[
+            ad.InstalledAddon("platform-dev", "coredns", "v1.11.3-eksbuild.1", values)])
+        plan = ad.plan_addons(fl, src, ad.Settings())
+        assert not plan.bumps
+        (r,) = [r for r in plan.refusals if r.cluster == "platform-dev"]
+        assert expect in r.reason

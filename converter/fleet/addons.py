@@ -646,7 +646,10 @@ def _check_values(addon: str, version: str, values: str, cluster: str, src: Sour
     schema could not be read (recorded as not checked)."""
     if not values.strip():
         return ""
-    doc = parse_configuration_values(values, f"{cluster}/{addon}")
+    try:
+        doc = parse_configuration_values(values, f"{cluster}/{addon}")
+    except ToolError as exc:
+        return str(exc)
     schema = src.configs.get((addon, version))
     if schema is None and src.fetch_config is not None:
         schema = src.configs[(addon, version)] = src.fetch_config(addon, version)
@@ -654,7 +657,9 @@ def _check_values(addon: str, version: str, values: str, cluster: str, src: Sour
         plan.not_checked.append(NotChecked(f"{cluster}/{addon} {version}", "configurationValues set but no "
                                            "configuration schema for the new version (--addon-config)"))
         return None
-    errors = schema_errors(doc, schema) if schema else []
+    if not schema:
+        return f"{addon} {version} has no configuration schema: it accepts no configurationValues"
+    errors = schema_errors(doc, schema)
     if errors:
         return (f"configurationValues do not match the {addon} {version} schema: " + "; ".join(errors[:3])
                 + (f" (+{len(errors) - 3} more)" if len(errors) > 3 else ""))
