@@ -1013,8 +1013,11 @@ def render_plan(fleet: Fleet, plan: AddonsPlan, settings: Settings, repo_path: s
             gate_text = (f"Do not merge before **{b.after}** has run {b.addon} {b.to} for **{settings.soak}** with its "
                          "health checks green: " + "; ".join(gate["requires"]["healthChecks"]) + ".")
         table = "\n".join(f"| {c} | {v} | {b.to} |" for c, v in sorted(b.clusters.items()))
-        what = ("EKS add-on (ACK `Addon`)" if b.kind == "eks" else "Helm add-on (ApplicationSet chart version; set "
-                f"`version: {b.to}` in the fleet file's application once every environment runs it)")
+        what = ("EKS add-on (ACK `Addon`)" if b.kind == "eks" else
+                f"Helm add-on: `change/applicationset.yaml` replaces `hub/argocd/applicationsets/{b.addon}.yaml` of "
+                "the `tf2kro fleet` output (chart version chosen per environment). `tf2kro fleet` renders the fleet "
+                f"file's single version, so do not re-render over it until every environment runs {b.to}; then set "
+                f"`version: {b.to}` for the application in the fleet file")
         files[f"{d}/README.md"] = (
             f"# {b.env}: {b.addon} → {b.to}\n\n{what}.\n\n| cluster | from | to |\n|---|---|---|\n{table}\n\n"
             f"## Gate\n\n{gate_text}\n\n## Change\n\n" + "\n".join(f"- {c}" for c in change) + "\n"
