@@ -61,7 +61,7 @@ def fleet(ctx, config_path, out_dir, force):
     if ctx.invoked_subcommand is not None:
         return
     if not config_path or not out_dir:
-        raise click.UsageError("tf2kro fleet needs --config FILE and --out DIR (or a subcommand: init, schema, upgrade)")
+        raise click.UsageError("tf2kro fleet needs --config FILE and --out DIR (or a subcommand: init, schema, upgrade, addons)")
     from converter.commands.output import write_output
     from converter.emit.writer import OutputRun
     from converter.fleet.config import load_fleet
