@@ -531,3 +531,80 @@ def test_values_a_version_cannot_take_are_refused_not_crashed():
         assert not plan.bumps
         (r,) = [r for r in plan.refusals if r.cluster == "platform-dev"]
         assert expect in r.reason
+
+
+# --------------------------------------------------------------------------------------------- gate check
+
+
+def _gate_setup(files, tmp_path):
+    out = tmp_path / "out"
+    _run(*files, out)
+    return out, next(out.glob("*-staging-eks-vpc-cni")) / "gate.json", next(
+        out.glob("*-staging-helm-aws-load-balancer-controller")) / "gate.json"
+
+
+def _gate(fleet, gate, *extra):
+    return CliRunner().invoke(main, ["fleet", "addon-gate", str(gate), "--config", str(fleet), *extra],
+                              catch_exceptions=False)
+
+
+def test_eks_gate_holds_only_after_the_soak_with_green_health(files, tmp_path):
+    fleet, _ = files
+    _, gate, _ = _gate_setup(files, tmp_path)
+    dev = {"addonName": "vpc-cni", "clusterName": "platform-dev", "addonVersion": "v1.19.2-eksbuild.1",
+           "status": "ACTIVE", "modifiedAt": "2026-11-01T10:00:00+00:00", "health": {"issues": []}}
+
+    def run(entry, now):
+        f = tmp_path / "dev.json"
+        f.write_text(json.dumps({"clusters": {"platform-dev": [{"addon": entry}]}}))
+        return _gate(fleet, gate, "--installed", str(f), "--now", now)
+
+    res = run(dev, "2026-11-04T11:00:00Z")  # 3d 1h later, soak 3d
+    assert res.exit_code == 0, res.output
+    assert "ok platform-dev/vpc-cni: on v1.19.2-eksbuild.1 for 73h (soak 72h)" in res.output
+    res = run(dev, "2026-11-03T10:00:00Z")  # 2 days only
+    assert res.exit_code == 1 and "for 48h, soak needs 72h" in res.output
+    res = run({**dev, "status": "DEGRADED", "health": {"issues": [{"code": "InsufficientNumberOfReplicas",
+                                                                   "message": "1 of 3"}]}}, "2026-12-01T00:00:00Z")
+    assert res.exit_code == 1 and "unhealthy (status DEGRADED, issues: InsufficientNumberOfReplicas: 1 of 3)" in res.output
+    res = run({**dev, "addonVersion": "v1.18.5-eksbuild.1"}, "2026-12-01T00:00:00Z")
+    assert res.exit_code == 1 and "runs v1.18.5-eksbuild.1, not v1.19.2-eksbuild.1" in res.output
+    res = run({k: v for k, v in dev.items() if k != "modifiedAt"}, "2026-12-01T00:00:00Z")
+    assert res.exit_code == 2 and "when it changed is unknown" in res.output
+    res = _gate(fleet, gate)  # no data at all: never a pass
+    assert res.exit_code == 2 and "could not be checked" in res.output
+
+
+def test_helm_gate_reads_the_argocd_history(files, tmp_path):
+    fleet, _ = files
+    _, _, gate = _gate_setup(files, tmp_path)
+
+    def app(health, history):
+        return {"metadata": {"name": "aws-load-balancer-controller-platform-dev", "labels": {
+                    "app.kubernetes.io/name": "aws-load-balancer-controller", "env": "dev"}},
+                "status": {"health": {"status": health}, "sync": {"status": "Synced"}, "history": [
+                    {"deployedAt": t, "sources": [{"targetRevision": v}, {"ref": "values"}]} for t, v in history]}}
+
+    def run(a, now):
+        f = tmp_path / "apps.json"
+        f.write_text(json.dumps({"items": [a]}))
+        return _gate(fleet, gate, "--argocd-apps", str(f), "--now", now)
+
+    hist = [("2026-10-01T00:00:00Z", "1.9.2"), ("2026-11-01T00:00:00Z", "1.11.0"), ("2026-11-02T00:00:00Z", "1.11.0")]
+    res = run(app("Healthy", hist), "2026-11-05T00:00:00Z")
+    assert res.exit_code == 0, res.output  # soak counts from the first deploy of 1.11.0 (96h ≥ 72h)
+    assert "for 96h" in res.output
+    res = run(app("Healthy", [*hist, ("2026-11-03T00:00:00Z", "1.9.2")]), "2026-11-20T00:00:00Z")
+    assert res.exit_code == 1 and "runs (not deployed)" in res.output  # rolled back: not on the version
+    res = run(app("Degraded", hist), "2026-11-20T00:00:00Z")
+    assert res.exit_code == 1 and "unhealthy" in res.output
+    res = _gate(fleet, gate)
+    assert res.exit_code == 2
+
+
+def test_first_environment_has_no_soak_gate(files, tmp_path):
+    fleet, _ = files
+    out = tmp_path / "out"
+    _run(*files, out)
+    res = _gate(fleet, next(out.glob("01-dev-*")) / "gate.json")
+    assert res.exit_code == 0 and "first environment" in res.output

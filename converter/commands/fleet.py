@@ -315,3 +315,63 @@ def addons(config_path, out_dir, force, addon_versions, addon_config, installed,
     for n in plan.not_checked:
         click.echo(f"not checked: {n.what}: {n.reason}", err=True)
     raise SystemExit(plan.exit_code)
+
+
+@fleet.command("addon-gate")
+@click.argument("gate_path", metavar="GATE_JSON", type=click.Path(exists=True, dir_okay=False))
+@click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--installed", default=None, metavar="aws|FILE",
+              help="EKS add-ons of the previous environment: eks:DescribeAddon (read-only) or captured JSON "
+                   '{"clusters": {NAME: [describe-addon output, ...]}}.')
+@click.option("--argocd-apps", type=click.Path(exists=True, dir_okay=False),
+              help="Helm add-ons: `kubectl -n argocd get applications -o json` from the hub.")
+@click.option("--now", "now_text", default=None, metavar="ISO8601", help="Evaluate at this time (CI replays; default: now).")
+@click.option("--region", default=None, help="Region for the EKS API (default: the first cluster's).")
+@click.option("--endpoint-url", default=None, help="Custom EKS endpoint (tests, VPC endpoints).")
+@click.option("--profile", default=None, help="AWS profile for the EKS API (default: the environment's credentials).")
+def addon_gate(gate_path, config_path, installed, argocd_apps, now_text, region, endpoint_url, profile):
+    """Check a bump's promotion gate (the gate.json of a `fleet addons` directory): the previous environment runs
+    the version, healthy, for at least the soak time.
+
+    \b
+    Exit codes: 0 the gate holds (merge); 1 not yet or failing; 2 could not check (missing data is never a pass).
+    """
+    import json
+    from datetime import UTC, datetime
+
+    from converter.fleet import addons as ad
+    from converter.fleet.config import load_fleet
+
+    fl = load_fleet(config_path)
+    gate = ad.load_gate(gate_path)
+    now = datetime.now(UTC)
+    if now_text:
+        now = ad.parse_time(now_text)
+        if now is None:
+            raise click.UsageError(f"--now {now_text}: expected an ISO 8601 time")
+    inst = None
+    if gate["kind"] == "eks" and gate.get("requires"):
+        if installed == "aws":
+            from converter.diff.aws import AwsClients
+
+            prev = [c for c in fl.clusters if c.env == gate["requires"]["env"]]
+            clients = AwsClients(region=region or (prev[0].region if prev else None), profile=profile,
+                                 endpoint_url=endpoint_url, max_attempts=4)
+            click.echo(clients.preflight().line(), err=True)
+            inst = [ia for c in prev for ia in ad.fetch_installed(c, clients) if ia.addon == gate["addon"]]
+        elif installed:
+            inst = ad.load_installed(installed)
+    apps = None
+    if argocd_apps:
+        try:
+            doc = json.loads(Path(argocd_apps).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ToolError(f"cannot read ArgoCD Applications JSON: {exc}", source=argocd_apps) from None
+        apps = doc.get("items") if isinstance(doc, dict) else None
+        if not isinstance(apps, list):
+            raise ToolError("expected `kubectl get applications -o json` output (an object with items)", source=argocd_apps)
+    res = ad.check_gate(gate, fl, now, inst, apps)
+    for line in res.lines:
+        click.echo(line)
+    click.echo({0: "gate holds", 1: "gate does not hold yet", 2: "gate could not be checked"}[res.code])
+    raise SystemExit(res.code)

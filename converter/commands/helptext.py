@@ -23,6 +23,7 @@ SHORT_HELP: dict[str, str] = {
     "fleet init": "Derive a fleet file from a state.",
     "fleet upgrade": "Plan a blue/green EKS upgrade as PR-sized steps.",
     "fleet addons": "Propose add-on bumps dev → prod as gated PR-sized steps.",
+    "fleet addon-gate": "Check an add-on bump's soak gate on the previous env.",
 }
 
 EXAMPLES: dict[str, list[str]] = {
@@ -71,6 +72,10 @@ EXAMPLES: dict[str, list[str]] = {
     "fleet addons": [
         "tf2kro fleet addons --config fleet.yaml --addon-versions versions.json --addon-config schemas/ --out bumps/",
         "tf2kro fleet addons --config fleet.yaml --installed aws --helm-index aws-load-balancer-controller=index.yaml --out bumps/",
+    ],
+    "fleet addon-gate": [
+        "tf2kro fleet addon-gate bumps/05-staging-eks-vpc-cni/gate.json --config fleet.yaml --installed aws",
+        "tf2kro fleet addon-gate bumps/08-staging-helm-app/gate.json --config fleet.yaml --argocd-apps apps.json",
     ],
     "validate": [
         "tf2kro validate gitops/ --crds crds/",

@@ -178,6 +178,9 @@ class InstalledAddon:
     configuration_values: str = ""
     service_account_role_arn: str = ""
     address: str = ""  # terraform address when it came from the state (its Addon lives in convert's RGD)
+    status: str = ""  # ACTIVE, DEGRADED, UPDATING… (describe-addon; empty from the state)
+    modified_at: str = ""  # ISO 8601 of the add-on's last change (describe-addon modifiedAt)
+    health_issues: tuple[str, ...] = ()  # describe-addon health.issues, "code: message"
 
 
 def installed_from_state(estate: Any) -> list[InstalledAddon]:
@@ -199,9 +202,15 @@ def _installed_entry(cluster: str, d: Any, source: str) -> InstalledAddon:
     if not isinstance(d, dict) or not d.get("addonName") or not d.get("addonVersion"):
         raise ToolError(f"installed add-ons of {cluster}: expected `aws eks describe-addon` objects (addonName, "
                         "addonVersion)", source=source)
+    modified = d.get("modifiedAt") or ""
+    issues = ((d.get("health") or {}).get("issues") or []) if isinstance(d.get("health"), dict) else []
     return InstalledAddon(cluster=str(d.get("clusterName") or cluster), addon=str(d["addonName"]),
                           version=str(d["addonVersion"]), configuration_values=str(d.get("configurationValues") or ""),
-                          service_account_role_arn=str(d.get("serviceAccountRoleArn") or ""))
+                          service_account_role_arn=str(d.get("serviceAccountRoleArn") or ""),
+                          status=str(d.get("status") or ""),
+                          modified_at=modified.isoformat() if hasattr(modified, "isoformat") else str(modified),
+                          health_issues=tuple(f"{i.get('code', '')}: {i.get('message', '')}" for i in issues
+                                              if isinstance(i, dict)))
 
 
 def load_installed(path: str | Path) -> list[InstalledAddon]:
@@ -1039,3 +1048,109 @@ def render_plan(fleet: Fleet, plan: AddonsPlan, settings: Settings, repo_path: s
                           + refused + "\n\n## Not checked\n\n" + nc + "\n")
     files["addons.json"] = json.dumps(plan.summary(), indent=2) + "\n"
     return files
+
+
+# --------------------------------------------------------------------------------------------- gate check
+
+
+@dataclass
+class GateResult:
+    """Whether a bump's gate holds: `code` 0 holds, 1 not yet / failing, 2 could not check; one line per fact."""
+
+    code: int = 0
+    lines: list[str] = field(default_factory=list)
+
+    def fail(self, line: str) -> None:
+        self.code = max(self.code, 1)
+        self.lines.append("FAIL " + line)
+
+    def unknown(self, line: str) -> None:
+        self.code = 2
+        self.lines.append("UNKNOWN " + line)
+
+    def ok(self, line: str) -> None:
+        self.lines.append("ok " + line)
+
+
+def parse_time(text: str) -> Any:
+    from datetime import UTC, datetime
+
+    try:
+        t = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def load_gate(path: str | Path) -> dict[str, Any]:
+    g = _read_json(path, "gate file (gate.json written by `tf2kro fleet addons`)")
+    if not isinstance(g, dict) or g.get("kind") not in ("eks", "helm") or "requires" not in g:
+        raise ToolError("gate file: expected the gate.json of a `tf2kro fleet addons` directory", source=str(path))
+    return g
+
+
+def check_gate(gate: dict[str, Any], fleet: Fleet, now: Any, installed: list[InstalledAddon] | None = None,
+               applications: list[dict[str, Any]] | None = None) -> GateResult:
+    """The promotion gate of one bump, evaluated against what the previous environment runs: every one of its
+    clusters on the new version, healthy, and changed at least the soak time ago. EKS add-ons from
+    `describe-addon` (status, health.issues, modifiedAt); Helm add-ons from the ArgoCD Applications (health, sync,
+    the history entry that deployed the version). Missing data is "could not check", never a pass."""
+    res = GateResult()
+    req = gate.get("requires")
+    if not req:
+        res.ok(f"{gate.get('env')} is the first environment for {gate.get('addon')}: no soak gate")
+        return res
+    env, version, soak = str(req["env"]), str(req["version"]), int(req["soakSeconds"])
+    addon = str(gate["addon"])
+    clusters = [c.name for c in fleet.clusters if c.env == env]
+    if gate["kind"] == "eks":
+        got = {ia.cluster: ia for ia in installed or [] if ia.addon == addon and ia.cluster in clusters}
+        if not got:
+            res.unknown(f"no describe-addon data for {addon} on any {env} cluster ({', '.join(clusters)})")
+            return res
+        for name in clusters:
+            ia = got.get(name)
+            if ia is None:
+                res.unknown(f"{name}: no describe-addon data for {addon}")
+                continue
+            _check_one(res, f"{name}/{addon}", ia.version, version, ia.status == "ACTIVE" and not ia.health_issues,
+                       f"status {ia.status or '?'}" + (f", issues: {'; '.join(ia.health_issues)}" if ia.health_issues
+                                                       else ""), ia.modified_at, now, soak)
+        return res
+    apps = [a for a in applications or [] if (a.get("metadata", {}).get("labels") or {}).get(
+        "app.kubernetes.io/name") == addon and (a["metadata"].get("labels") or {}).get("env") == env]
+    if not apps:
+        res.unknown(f"no ArgoCD Application of {addon} for {env} in the given list")
+        return res
+    for a in apps:
+        st = a.get("status") or {}
+        health = (st.get("health") or {}).get("status", "")
+        sync = (st.get("sync") or {}).get("status", "")
+        since = ""
+        for h in st.get("history") or []:  # oldest first: the start of the current run of `version`
+            srcs = h.get("sources") or ([h["source"]] if h.get("source") else [])
+            rev = str((srcs[0] if srcs else {}).get("targetRevision", ""))
+            since = (since or str(h.get("deployedAt", ""))) if rev == version else ""
+        cur = version if since else "(not deployed)"
+        _check_one(res, f"{a['metadata'].get('name')}", cur, version, health == "Healthy" and sync == "Synced",
+                   f"health {health or '?'}, sync {sync or '?'}", since, now, soak)
+    return res
+
+
+def _check_one(res: GateResult, what: str, have: str, want: str, healthy: bool, health_text: str, since: str,
+               now: Any, soak: int) -> None:
+    if have != want:
+        res.fail(f"{what}: runs {have}, not {want}")
+        return
+    if not healthy:
+        res.fail(f"{what}: unhealthy ({health_text})")
+        return
+    t = parse_time(since) if since else None
+    if t is None:
+        res.unknown(f"{what}: on {want} and healthy, but when it changed is unknown")
+        return
+    age = int((now - t).total_seconds())
+    if age < soak:
+        res.fail(f"{what}: on {want} for {age // 3600}h, soak needs {soak // 3600}h")
+    else:
+        res.ok(f"{what}: on {want} for {age // 3600}h (soak {soak // 3600}h), {health_text}")
