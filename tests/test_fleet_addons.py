@@ -608,3 +608,17 @@ def test_first_environment_has_no_soak_gate(files, tmp_path):
     _run(*files, out)
     res = _gate(fleet, next(out.glob("01-dev-*")) / "gate.json")
     assert res.exit_code == 0 and "first environment" in res.output
+
+
+def test_live_mode_without_aws_is_one_line_exit_2(files, tmp_path, monkeypatch):
+    fleet, _ = files
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    res = CliRunner().invoke(main, ["fleet", "addons", "--config", str(fleet), "--installed", "aws",
+                                    "--endpoint-url", "http://127.0.0.1:9", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    assert "Traceback" not in res.output and "preflight" in res.output
+    assert not (tmp_path / "o").exists()

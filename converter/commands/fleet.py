@@ -256,18 +256,18 @@ def addons(config_path, out_dir, force, addon_versions, addon_config, installed,
     fl = load_fleet(config_path)
     settings = ad.Settings.from_fleet(fl, _name_eq_values("--pin", pin))
     src = ad.Sources()
-    clients = None
+    by_region: dict = {}
 
-    def aws():
-        nonlocal clients
-        if clients is None:
+    def aws(cluster_region: str | None = None):
+        """The one guarded factory per region (EKS is regional): sts preflight once (no credentials / unreachable =
+        one line, exit 2), read allow-list. Clusters of another account need captured files (no AssumeRole)."""
+        r = region or cluster_region or (fl.clusters[0].region if fl.clusters else None)
+        if r not in by_region:
             from converter.diff.aws import AwsClients
 
-            # the one guarded factory: sts preflight (no credentials / unreachable = one line, exit 2), allow-list
-            first = fl.clusters[0].region if fl.clusters else None
-            clients = AwsClients(region=region or first, profile=profile, endpoint_url=endpoint_url, max_attempts=4)
-            click.echo(clients.preflight().line(), err=True)
-        return clients
+            by_region[r] = AwsClients(region=r, profile=profile, endpoint_url=endpoint_url, max_attempts=4)
+            click.echo(by_region[r].preflight().line(), err=True)
+        return by_region[r]
 
     estate = None
     if installed == "state":
@@ -278,7 +278,7 @@ def addons(config_path, out_dir, force, addon_versions, addon_config, installed,
     elif installed == "aws":
         if offline:
             raise click.UsageError("--installed aws and --offline exclude each other")
-        src.installed = [ia for c in fl.clusters for ia in ad.fetch_installed(c, aws())]
+        src.installed = [ia for c in fl.clusters for ia in ad.fetch_installed(c, aws(c.region))]
     else:
         if not Path(installed).is_file():
             raise click.UsageError(f"--installed {installed}: expected state, aws or an existing JSON file")
@@ -355,10 +355,14 @@ def addon_gate(gate_path, config_path, installed, argocd_apps, now_text, region,
             from converter.diff.aws import AwsClients
 
             prev = [c for c in fl.clusters if c.env == gate["requires"]["env"]]
-            clients = AwsClients(region=region or (prev[0].region if prev else None), profile=profile,
-                                 endpoint_url=endpoint_url, max_attempts=4)
-            click.echo(clients.preflight().line(), err=True)
-            inst = [ia for c in prev for ia in ad.fetch_installed(c, clients) if ia.addon == gate["addon"]]
+            by_region: dict = {}
+            inst = []
+            for c in prev:
+                r = region or c.region
+                if r not in by_region:
+                    by_region[r] = AwsClients(region=r, profile=profile, endpoint_url=endpoint_url, max_attempts=4)
+                    click.echo(by_region[r].preflight().line(), err=True)
+                inst += [ia for ia in ad.fetch_installed(c, by_region[r]) if ia.addon == gate["addon"]]
         elif installed:
             inst = ad.load_installed(installed)
     apps = None
