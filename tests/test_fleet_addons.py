@@ -622,3 +622,14 @@ def test_live_mode_without_aws_is_one_line_exit_2(files, tmp_path, monkeypatch):
     assert res.exit_code == 2
     assert "Traceback" not in res.output and "preflight" in res.output
     assert not (tmp_path / "o").exists()
+
+
+def test_cluster_without_addon_data_is_not_checked_but_an_empty_list_is_known(files, tmp_path):
+    fleet, _ = files
+    part = {"platform-dev": INSTALLED["platform-dev"], "platform-staging": []}
+    inst = tmp_path / "p.json"
+    inst.write_text(json.dumps({"clusters": part}))
+    res = _run(fleet, inst, tmp_path / "o")
+    assert res.exit_code == 2
+    summary = json.loads((tmp_path / "o" / "addons.json").read_text())
+    assert [n["what"] for n in summary["notChecked"]] == ["cluster platform-prod"]

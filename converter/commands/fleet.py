@@ -275,14 +275,17 @@ def addons(config_path, out_dir, force, addon_versions, addon_config, installed,
         if estate is None:
             raise click.UsageError("--installed state needs the estate: --state FILE or spec.source.state in the fleet file")
         src.installed = ad.installed_from_state(estate)
+        src.installed_clusters = ad.state_clusters(estate)
     elif installed == "aws":
         if offline:
             raise click.UsageError("--installed aws and --offline exclude each other")
         src.installed = [ia for c in fl.clusters for ia in ad.fetch_installed(c, aws(c.region))]
+        src.installed_clusters = {c.name for c in fl.clusters}
     else:
         if not Path(installed).is_file():
             raise click.UsageError(f"--installed {installed}: expected state, aws or an existing JSON file")
         src.installed = ad.load_installed(installed)
+        src.installed_clusters = ad.installed_file_clusters(installed)
     if addon_versions:
         src.addon_versions = load_addon_versions(addon_versions)
     elif not offline:

@@ -183,6 +183,11 @@ class InstalledAddon:
     health_issues: tuple[str, ...] = ()  # describe-addon health.issues, "code: message"
 
 
+def state_clusters(estate: Any) -> set[str]:
+    """The EKS clusters the state manages: their add-on list in the state is complete (none = no EKS add-ons)."""
+    return {str(i.attributes.get("name", "")) for i in estate.state.instances if i.type == "aws_eks_cluster"}
+
+
 def installed_from_state(estate: Any) -> list[InstalledAddon]:
     out = []
     for inst in estate.state.instances:
@@ -221,6 +226,12 @@ def load_installed(path: str | Path) -> list[InstalledAddon]:
         raise ToolError("installed add-ons file: expected {\"clusters\": {NAME: [describe-addon output, ...]}}",
                         source=str(path))
     return [_installed_entry(str(c), d, str(path)) for c, items in sorted(clusters.items()) for d in items or []]
+
+
+def installed_file_clusters(path: str | Path) -> set[str]:
+    """The clusters an installed-add-ons file describes (an empty list = that cluster runs no EKS add-on)."""
+    doc = _read_json(path, "installed add-ons file")
+    return {str(c) for c in (doc.get("clusters") or {})} if isinstance(doc, dict) else set()
 
 
 def fetch_installed(cluster: Cluster, clients: Any) -> list[InstalledAddon]:
@@ -531,6 +542,7 @@ class Sources:
     configs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     fetch_config: Callable[[str, str], dict[str, Any]] | None = None
     installed: list[InstalledAddon] = field(default_factory=list)
+    installed_clusters: set[str] | None = None  # clusters whose add-on list is known (None: those in `installed`)
     helm_indexes: dict[str, dict[str, Any]] = field(default_factory=dict)  # app or chart name -> index
     fetch_index: Callable[[str], dict[str, Any]] | None = None
     configuration_values: dict[str, str] = field(default_factory=dict)  # addon -> new configurationValues
@@ -577,8 +589,9 @@ def _plan_eks(fleet: Fleet, src: Sources, settings: Settings, plan: AddonsPlan, 
         if not _ADDON_NAME.match(ia.addon):
             raise ToolError(f"add-on name {ia.addon!r} on {ia.cluster} is not an EKS add-on name")
         by_addon.setdefault(ia.addon, []).append(ia)
+    known = src.installed_clusters if src.installed_clusters is not None else {ia.cluster for ia in src.installed}
     for c in fleet.clusters:
-        if not any(ia.cluster == c.name for ia in src.installed):
+        if c.name not in known:
             plan.not_checked.append(NotChecked(f"cluster {c.name}", "no installed add-on data (state, --installed "
                                                                     "FILE or --installed aws)"))
     if not by_addon:
