@@ -322,7 +322,8 @@ def addons(config_path, out_dir, force, addon_versions, addon_config, installed,
 
 @fleet.command("addon-gate")
 @click.argument("gate_path", metavar="GATE_JSON", type=click.Path(exists=True, dir_okay=False))
-@click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Fleet file (fleet.yaml): which clusters form the previous environment.")
 @click.option("--installed", default=None, metavar="aws|FILE",
               help="EKS add-ons of the previous environment: eks:DescribeAddon (read-only) or captured JSON "
                    '{"clusters": {NAME: [describe-addon output, ...]}}.')
