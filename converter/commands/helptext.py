@@ -22,6 +22,8 @@ SHORT_HELP: dict[str, str] = {
     "inventory capture": "Read the estate from AWS (read-only) and save it.",
     "fleet init": "Derive a fleet file from a state.",
     "fleet upgrade": "Plan a blue/green EKS upgrade as PR-sized steps.",
+    "fleet addons": "Propose add-on bumps dev → prod as gated PR-sized steps.",
+    "fleet addon-gate": "Check an add-on bump's soak gate on the previous env.",
 }
 
 EXAMPLES: dict[str, list[str]] = {
@@ -59,6 +61,7 @@ EXAMPLES: dict[str, list[str]] = {
         "tf2kro fleet init --state terraform.tfstate --hcl . --out fleet.yaml",
         "tf2kro fleet --config fleet.yaml --out fleet/",
         "tf2kro fleet upgrade --config fleet.yaml --cluster prod-eu --to 1.31 --out upgrade/",
+        "tf2kro fleet addons --config fleet.yaml --addon-versions addon-versions.json --out addon-bumps/",
     ],
     "fleet init": [
         f"tf2kro fleet init {ST} --hcl . --out fleet.yaml",
@@ -68,6 +71,14 @@ EXAMPLES: dict[str, list[str]] = {
         "tf2kro fleet upgrade --config fleet.yaml --cluster prod-eu --to 1.31 --out upgrade/",
         "tf2kro fleet upgrade --config fleet.yaml --cluster prod-eu --to 1.31 --addon-versions addons.json --out upgrade/",
         "tf2kro fleet upgrade --config fleet.yaml --cluster prod-eu --to 1.31 --env prod --namespace infrastructure --out upgrade/",
+    ],
+    "fleet addons": [
+        "tf2kro fleet addons --config fleet.yaml --addon-versions versions.json --addon-config schemas/ --out bumps/",
+        "tf2kro fleet addons --config fleet.yaml --installed aws --helm-index aws-load-balancer-controller=index.yaml --out bumps/",
+    ],
+    "fleet addon-gate": [
+        "tf2kro fleet addon-gate bumps/05-staging-eks-vpc-cni/gate.json --config fleet.yaml --installed aws",
+        "tf2kro fleet addon-gate bumps/08-staging-helm-app/gate.json --config fleet.yaml --argocd-apps apps.json",
     ],
     "validate": [
         "tf2kro validate gitops/ --crds crds/",
@@ -100,6 +111,8 @@ OPTION_HELP: dict[tuple[str, str], str] = {
     ("validate", "fmt"): "text (one line per violation) or json.",
     ("fleet upgrade", "config_path"): "Fleet file (fleet.yaml) holding the cluster to upgrade.",
     ("fleet upgrade", "out_dir"): "Directory for the ordered step directories (one PR each).",
+    ("fleet addons", "config_path"): "Fleet file (fleet.yaml): environments (promotion order), clusters, applications.",
+    ("fleet addons", "hcl_dir"): "Terraform configuration directory of the estate (default: spec.source.hcl).",
     ("fleet upgrade", "hcl_dir"): "Terraform configuration directory of the cluster's estate "
                                   "(default: spec.source.hcl of the fleet file).",
 }

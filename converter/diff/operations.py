@@ -6,7 +6,7 @@ WHY an allow-list and not a `Get*/List*/Describe*` prefix rule: the prefix admit
 
 - the allow-list is derived from the `describe:` blocks of mappings/*.yaml when they are loaded, plus the few
   fixed calls the code makes itself (`FIXED`: the preflight `sts:GetCallerIdentity`, `fleet upgrade`'s
-  `eks:DescribeAddonVersions`);
+  `eks:DescribeAddonVersions`, `fleet addons`' add-on reads);
 - the operation names a mapping may use are themselves an enum in mappings/_schema.yaml (`$defs.readOperation`),
   so a mapping naming anything else fails the mapping schema check at load;
 - `DENIED` (secret-value reads, credential minting, identity creation) is refused by the guard even if someone
@@ -23,7 +23,10 @@ from converter.model import ToolError
 # (client, operation) the code calls outside the mappings.
 FIXED: frozenset[tuple[str, str]] = frozenset({
     ("sts", "GetCallerIdentity"),  # preflight: who/where are we, before any read
-    ("eks", "DescribeAddonVersions"),  # fleet upgrade: add-on versions compatible with the target Kubernetes
+    ("eks", "DescribeAddonVersions"),  # fleet upgrade / fleet addons: add-on versions per Kubernetes version
+    ("eks", "DescribeAddonConfiguration"),  # fleet addons: the JSON schema of a version's configurationValues
+    ("eks", "ListAddons"),  # fleet addons --installed aws: which add-ons a cluster runs
+    ("eks", "DescribeAddon"),  # fleet addons --installed aws: installed version and configurationValues
 })
 
 # The state-source reader's own list: reading `s3://bucket/key` state is the one object read tf2kro makes, and only

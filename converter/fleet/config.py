@@ -140,6 +140,7 @@ class Fleet:
     store: dict[str, Any]
     policies: dict[str, Any]
     traffic: dict[str, Any]
+    addons: dict[str, Any] = field(default_factory=dict)  # spec.addons: add-on pipeline settings (fleet/addons.py)
     source: dict[str, str] = field(default_factory=dict)
     base_dir: Path | None = None
 
@@ -318,6 +319,7 @@ def from_dict(doc: dict[str, Any], base_dir: Path | None = None, source: str | N
         hub_namespace=(spec.get("hub") or {}).get("namespace", "infrastructure"),
         environments=envs, clusters=clusters, applications=apps, external_secrets=ess, store=store,
         policies=dict(spec.get("policies") or {}), traffic=dict(spec.get("traffic") or {}),
+        addons=dict(spec.get("addons") or {}),
         source=dict(spec.get("source") or {}), base_dir=base_dir,
     )
 
