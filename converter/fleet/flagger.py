@@ -249,7 +249,7 @@ def _in_cluster(host: str) -> tuple[str, str] | None:
 def admission_problems(docs: list[dict[str, Any]]) -> list[str]:
     """What Flagger (or the cluster) would reject in these objects, one line each: provider unknown, router
     reference missing (nginx without ingressRef: "ingress selector is empty"), a metric that is neither a
-    built-in nor a MetricTemplate among `docs`, a webhook URL to a cluster-local host that is no Service in
+    built-in nor a MetricTemplate of the Canary's namespace among `docs`, a webhook URL to a cluster-local host that is no Service in
     `docs`, weights on the L4-only kubernetes provider."""
     r = rules()
     templates = {(d["metadata"].get("namespace", ""), d["metadata"]["name"]) for d in docs
@@ -280,7 +280,8 @@ def admission_problems(docs: list[dict[str, Any]]) -> list[str]:
             if tr is None:
                 if m["name"] not in r["builtinMetrics"]:
                     out.append(f"{name}: metric {m['name']!r} is no built-in and has no templateRef")
-            elif (tr.get("namespace") or ns, tr["name"]) not in templates:
+            elif (tr.get("namespace") or ns) == ns and (ns, tr["name"]) not in templates:
+                # a template of another namespace (a shared library) is the fleet file's word
                 out.append(f"{name}: metric {m['name']!r} references MetricTemplate "
                            f"{tr.get('namespace') or ns}/{tr['name']}, which is not emitted")
         for h in an.get("webhooks") or []:
