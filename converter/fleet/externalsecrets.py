@@ -22,7 +22,7 @@ from converter.fleet.config import Application, ExternalSecretSpec, Fleet
 from converter.model import ToolError
 
 API = "external-secrets.io/v1"
-ROLE_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov|-iso(?:-[a-z])?)?:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
+ROLE_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov|-iso(?:-[a-z])?)?:iam::(\d{12}):role/[\w+=,.@/-]{1,512}\Z", re.ASCII)
 
 
 @dataclass(frozen=True)
