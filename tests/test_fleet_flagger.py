@@ -278,3 +278,19 @@ def test_match_header_values_reach_the_load_test_as_one_word(header, value):
     words = shlex.split(load)
     assert words[:2] == ["hey", "-z"] and words[-2:] == ["-H", f"{header}: {value}"]
     assert words[-3] == "http://web-canary.kube-system:80/"
+
+
+def test_daemonset_target_ignores_flaggers_scale_to_zero_selector_and_hpa_ref():
+    files = _render(lambda p: (_nginx(p), p.update(targetKind="DaemonSet", autoscalerRef="web")))
+    aset = yaml.safe_load(files[f"hub/argocd/applicationsets/{APP}.yaml"])
+    [target] = [i for i in aset["spec"]["template"]["spec"]["ignoreDifferences"] if i["kind"] == "DaemonSet"]
+    # Flagger "scales" a DaemonSet by adding this nodeSelector (pkg/canary/daemonset_controller.go)
+    assert target["group"] == "apps"
+    assert target["jsonPointers"] == ["/spec/template/spec/nodeSelector/flagger.app~1scale-to-zero"]
+    can = _canary(files)
+    assert can["spec"]["targetRef"]["kind"] == "DaemonSet"
+    assert can["spec"]["autoscalerRef"] == {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                                            "name": "web"}
+    assert _crd_errors(_manifests(files)) == []
+    with pytest.raises(ToolError, match="targetKind 'StatefulSet'"):
+        _render(lambda p: p.update(targetKind="StatefulSet"))

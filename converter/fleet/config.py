@@ -90,6 +90,7 @@ class Progressive:
     mirror: bool = False  # blue/green with traffic mirroring (istio, gatewayapi)
     gateway_refs: list[dict[str, str]] = field(default_factory=list)  # gatewayapi: the Gateways of the HTTPRoute
     route_ref: str = ""  # apisix: the ApisixRoute
+    autoscaler_ref: str = ""  # the chart's HPA of the target (Flagger copies it for the primary)
 
 
 @dataclass
@@ -220,6 +221,7 @@ def _progressive(d: dict[str, Any] | None, app: str) -> Progressive | None:
         mirror=bool(d.get("mirror", False)),
         gateway_refs=[dict(g) for g in d.get("gatewayRefs") or []],
         route_ref=str(d.get("routeRef", "")),
+        autoscaler_ref=str(d.get("autoscalerRef", "")),
     )
 
 

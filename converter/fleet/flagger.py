@@ -56,6 +56,8 @@ def check_progressive(app: Application) -> None:
             hint = r["unsupported"][hint[len("same as "):]]
         raise ToolError(f"{where}.provider {p.provider!r} is not a Flagger provider"
                         + (f": {hint}" if hint else f" (one of {', '.join(sorted(r['providers']))})"))
+    if p.target_kind not in r["targets"]:
+        raise ToolError(f"{where}.targetKind {p.target_kind!r}: Flagger drives {', '.join(r['targets'])}")
     strategy = _strategy(p)
     if strategy not in prov["strategies"]:
         what = {"canary": "weighted canary (stepWeight/maxWeight)", "bluegreen": "blue/green (iterations)",
@@ -145,6 +147,11 @@ def canary(app: Application) -> dict[str, Any]:
         service["targetPort"] = p.target_port
     if p.gateway_refs:
         service["gatewayRefs"] = [dict(g) for g in p.gateway_refs]
+    if p.autoscaler_ref:  # Flagger then creates <name>-primary's HPA from it
+        spec_extra = {"autoscalerRef": {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                                        "name": p.autoscaler_ref}}
+    else:
+        spec_extra = {}
     spec: dict[str, Any] = {
         "provider": p.provider,
         "targetRef": {"apiVersion": "apps/v1", "kind": p.target_kind, "name": p.target_name},
@@ -155,7 +162,7 @@ def canary(app: Application) -> dict[str, Any]:
                               "name": p.ingress_ref or p.target_name}
     elif ref == "routeRef":
         spec["routeRef"] = {"apiVersion": "apisix.apache.org/v2", "kind": "ApisixRoute", "name": p.route_ref}
-    spec.update(progressDeadlineSeconds=600, service=service, analysis=analysis)
+    spec.update(spec_extra, progressDeadlineSeconds=600, service=service, analysis=analysis)
     return {
         "apiVersion": API,
         "kind": "Canary",
@@ -186,8 +193,9 @@ def ignore_differences(app: Application) -> list[dict[str, Any]]:
     """The fields Flagger writes on objects that are also in git, for the Application's `ignoreDifferences`
     (with `RespectIgnoreDifferences=true`, so a sync keeps the live value instead of reverting it):
 
-    - the target Deployment's `spec.replicas`: Flagger scales it to zero after promoting (and up again for
-      the next analysis); selfHeal reverting it would run the old and new version side by side for ever;
+    - the target Deployment's `spec.replicas` (a DaemonSet's scale-to-zero nodeSelector): Flagger scales it
+      to zero after promoting (and up again for the next analysis); selfHeal reverting it would run the old
+      and new version side by side for ever;
     - the apex Service's `spec.selector` and `spec.ports` when the chart ships a Service of that name (Flagger
       points it at `<target>-primary` pods). Objects Flagger creates (`-primary`, `-canary`, the canary
       Ingress) carry its ownerReference and no tracking annotation of their own, so ArgoCD neither diffs
@@ -195,10 +203,11 @@ def ignore_differences(app: Application) -> list[dict[str, Any]]:
     p = app.progressive
     if p is None:
         return []
-    group = "apps" if p.target_kind in ("Deployment", "DaemonSet") else ""
+    check_progressive(app)
+    target = rules()["targets"][p.target_kind]
     return [
-        {"group": group, "kind": p.target_kind, "name": p.target_name, "namespace": app.namespace,
-         "jsonPointers": ["/spec/replicas"]},
+        {"group": target["group"], "kind": p.target_kind, "name": p.target_name, "namespace": app.namespace,
+         "jsonPointers": [target["scaledField"]]},
         {"group": "", "kind": "Service", "name": p.service_name or p.target_name, "namespace": app.namespace,
          "jsonPointers": ["/spec/selector", "/spec/ports"]},
     ]
