@@ -216,3 +216,12 @@ def test_role_pattern_yields_a_role_of_the_store_account_or_is_refused(pattern):
             continue
         assert arn == "" or (externalsecrets.ROLE_ARN.match(arn) and _arn_account(arn) == scope.account)
         assert "\n" not in arn
+
+
+def test_hub_and_store_regions_must_be_region_names():
+    for key in ("hub", "store"):
+        doc = _doc()
+        target = doc["spec"]["hub"] if key == "hub" else doc["spec"]["externalSecrets"]["store"]
+        target["region"] = "eu-west-1\nkind: Secret"
+        with pytest.raises(ToolError, match="not an AWS region name"):
+            render_fleet(_fleet(doc))

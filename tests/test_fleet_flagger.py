@@ -294,3 +294,21 @@ def test_daemonset_target_ignores_flaggers_scale_to_zero_selector_and_hpa_ref():
     assert _crd_errors(_manifests(files)) == []
     with pytest.raises(ToolError, match="targetKind 'StatefulSet'"):
         _render(lambda p: p.update(targetKind="StatefulSet"))
+
+
+@pytest.mark.parametrize("variant", ["sample", "nginx-canary", "nginx-ab", "istio-mirror"])
+def test_tf2kro_validate_accepts_every_variant(tmp_path, variant):
+    mutate = {
+        "sample": None,
+        "nginx-canary": _nginx,
+        "nginx-ab": lambda p: (_nginx(p), p.update(strategy="bluegreen", iterations=4,
+                                                   match=[{"headers": {"x-canary": {"exact": "1"}}}])),
+        "istio-mirror": lambda p: p.update(provider="istio", mirror=True),
+    }[variant]
+    for rel, text in _render(mutate).items():
+        if rel.startswith(("apps/", "hub/argocd/", "platform/")):
+            (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / rel).write_text(text)
+    res = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert " 0 errors" in res.output

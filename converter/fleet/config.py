@@ -404,6 +404,9 @@ def check_fleet_names(fleet: Fleet, source: str = "fleet file") -> None:
         check(dns1123_label, a.namespace, f"application {a.name} namespace")
         for env in a.envs:
             check(dns1123_label, env, f"application {a.name} env")
+    for what, region in (("hub.region", fleet.hub.get("region")), ("externalSecrets.store.region", fleet.store.get("region"))):
+        if region and not AWS_REGION.fullmatch(str(region)):
+            raise ToolError(f"{what} {region!r} is not an AWS region name", source=source)
     for ns in fleet.store.get("namespaces") or []:
         check(dns1123_label, ns.get("namespace"), "externalSecrets.store.namespaces namespace")
         check(dns1123_subdomain, ns.get("serviceAccount", "external-secrets"), "externalSecrets.store.namespaces serviceAccount")
