@@ -225,3 +225,31 @@ def test_hub_and_store_regions_must_be_region_names():
         target["region"] = "eu-west-1\nkind: Secret"
         with pytest.raises(ToolError, match="not an AWS region name"):
             render_fleet(_fleet(doc))
+
+
+def test_a_secret_goes_only_to_the_clusters_whose_store_can_read_it(files):
+    fl = _fleet()
+    [db] = [s for s in fl.external_secrets if s.name == "app-db"]
+    assert (db.account_id, db.region) == ("111122223333", "eu-west-1")  # from the secret's ARN (fleet init)
+    home = [d for _r, d in _docs(files, "platform/stores/111122223333-eu-west-1/") if d["kind"] == "ExternalSecret"]
+    other = [d for _r, d in _docs(files, "platform/stores/444455556666-us-east-1/") if d["kind"] == "ExternalSecret"]
+    base = [d for _r, d in _docs(files, "platform/base/") if d["kind"] == "ExternalSecret"]
+    assert [d["metadata"]["name"] for d in home] == ["app-db"] and other == [] and base == []
+    # a secret without a location still goes to every cluster
+    doc = _doc()
+    for s in doc["spec"]["externalSecrets"]["secrets"]:
+        s.pop("accountId", None), s.pop("region", None)
+    unlocated = render_fleet(_fleet(doc))
+    assert [d["metadata"]["name"] for _r, d in _docs(unlocated, "platform/base/") if d["kind"] == "ExternalSecret"] == ["app-db"]
+    # a secret in an account/region no cluster runs in is refused, not synced where it can only fail
+    doc = _doc()
+    next(s for s in doc["spec"]["externalSecrets"]["secrets"] if s["name"] == "app-db")["region"] = "ap-south-1"
+    with pytest.raises(ToolError, match="app-db.*ap-south-1.*no cluster"):
+        render_fleet(_fleet(doc))
+
+
+def test_secret_location_needs_account_and_region():
+    doc = _doc()
+    next(s for s in doc["spec"]["externalSecrets"]["secrets"] if s["name"] == "app-db").pop("region")
+    with pytest.raises(ToolError, match="region"):
+        _fleet(doc)

@@ -122,6 +122,9 @@ class ExternalSecretSpec:
     source: str = ""
     used_by: dict[str, str] = field(default_factory=dict)  # {kind, name, namespace, field}
     note: str = ""
+    # where the secret lives (from its ARN): only the clusters of that account and region can read it
+    account_id: str = ""
+    region: str = ""
 
 
 @dataclass
@@ -321,6 +324,7 @@ def from_dict(doc: dict[str, Any], base_dir: Path | None = None, source: str | N
             name=_req(s, "name", where), namespace=_req(s, "namespace", where), scope=scope,
             remote_key=_req(s, "remoteKey", where), data=dict(s.get("data") or {}), source=s.get("source", ""),
             used_by=dict(s.get("usedBy") or {}), note=s.get("note", ""),
+            account_id=str(s.get("accountId", "")), region=str(s.get("region", "")),
         ))
     store = dict((spec.get("externalSecrets") or {}).get("store") or {})
     return Fleet(
@@ -726,9 +730,13 @@ def _estate_secrets(estate: Any, insts: list[Any], clusters: list[dict[str, Any]
         name = inst.attributes.get("name") or inst.name
         mo = objects.get(inst.address)
         obj_name = mo.conversion.object_name if mo is not None else _dns(name)
+        arn_parts = str(inst.attributes.get("arn") or "").split(":")
+        where = ({"accountId": arn_parts[4], "region": arn_parts[3]}
+                 if len(arn_parts) > 4 and re.fullmatch(r"\d{12}", arn_parts[4]) else {})
         out.append({
             "name": _dns(name.split("/")[-1] if "/" in name else name) + "-" + _dns(inst.name),
             "namespace": "apps", "scope": "workload", "remoteKey": name, "data": {}, "source": inst.address,
+            **where,  # a store of another account/region cannot read it: only those clusters get it
             "note": f"whole secret (all JSON keys) for consumers of {obj_name}",
         })
     return out

@@ -58,6 +58,21 @@ def hub_scope(fleet: Fleet) -> StoreScope:
     return StoreScope(str(account), region, ("hub",))
 
 
+def locate(fleet: Fleet, specs: list[ExternalSecretSpec]) -> dict[str, list[ExternalSecretSpec]]:
+    """Workload secrets by the store that can read them: `StoreScope.key` for a secret with accountId/region
+    (its ARN's), "" for the rest (every cluster). A secret no cluster's store can read is refused rather than
+    synced to clusters where it can only fail."""
+    keys = {sc.key for sc in scopes(fleet)}
+    out: dict[str, list[ExternalSecretSpec]] = {}
+    for s in specs:
+        key = f"{s.account_id}-{s.region}" if s.account_id else ""
+        if key and key not in keys:
+            raise ToolError(f"fleet file: externalSecrets secret {s.name}: it lives in account {s.account_id!r} "
+                            f"region {s.region!r}, where no cluster of the fleet runs (stores: {', '.join(sorted(keys))})")
+        out.setdefault(key, []).append(s)
+    return out
+
+
 def role_arn(fleet: Fleet, scope: StoreScope, pattern: str | None = None, namespace: str = "") -> str:
     """The IRSA role of a store: `store.roleARNs[<account>]`, else `store.roleARN`; both may hold `{account}`,
     `{region}` (and `{namespace}` for namespaced stores). Refused when it names another account than the

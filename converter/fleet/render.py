@@ -132,14 +132,17 @@ def render_fleet(fleet: Fleet, estate: Any = None) -> dict[str, str]:
             "apiVersion": "kustomize.config.k8s.io/v1alpha1", "kind": "Component",
             "metadata": {"name": "tf2kro-fleet-patches"}, "patches": patches}])
     # one store per (account, region): the platform-base Application of a cluster syncs the directory of
-    # its own account and region next to platform/base
+    # its own account and region next to platform/base, with the ExternalSecrets only that store can read
+    located = externalsecrets.locate(fleet, wl_specs)
     for scope in externalsecrets.scopes(fleet):
-        files[f"platform/stores/{scope.key}/external-secrets.yaml"] = dump_yaml(externalsecrets.store_docs(fleet, scope))
+        docs = externalsecrets.store_docs(fleet, scope)
+        docs.extend(externalsecrets.external_secret(fleet, s) for s in located.get(scope.key, []))
+        files[f"platform/stores/{scope.key}/external-secrets.yaml"] = dump_yaml(docs)
     base_docs = []
     scoped = {n["namespace"] for n in fleet.store.get("namespaces") or []}
     for ns in sorted({s.namespace for s in wl_specs} | scoped):
         base_docs.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
-    base_docs.extend(externalsecrets.external_secret(fleet, s) for s in wl_specs)
+    base_docs.extend(externalsecrets.external_secret(fleet, s) for s in located.get("", []))
     files["platform/base/external-secrets.yaml"] = dump_yaml(base_docs)
     if loadtester:
         files["platform/base/flagger-loadtester.yaml"] = dump_yaml(loadtester)
