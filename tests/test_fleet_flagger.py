@@ -312,3 +312,27 @@ def test_tf2kro_validate_accepts_every_variant(tmp_path, variant):
     res = CliRunner().invoke(main, ["validate", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert " 0 errors" in res.output
+
+
+def test_cloudwatch_template_region_follows_the_clusters_it_serves():
+    cw = {"name": "alb-5xx", "provider": "cloudwatch", "query": "[]"}
+
+    def with_cw(p):
+        p["metricTemplates"].append(dict(cw))
+        p["metrics"].append({"name": "alb-5xx", "templateRef": "alb-5xx", "thresholdRange": {"max": 1}})
+
+    files = _render(with_cw)
+    [t] = [d for d in _manifests(files) if d["metadata"]["name"] == "alb-5xx"]
+    assert t["spec"]["provider"]["region"] == "eu-west-1"  # the selected staging cluster's
+    assert _crd_errors([t]) == []
+    # the staging manifests reaching clusters in two regions: one region would be wrong for one of them
+    doc = _doc()
+    second = dict(doc["spec"]["clusters"][1], env="staging", name="platform-staging-use1")
+    doc["spec"]["clusters"].append(second)
+    app = doc["spec"]["applications"][0]
+    app["selector"]["region"].append("us-east-1")
+    with_cw(app["progressiveDelivery"])
+    with pytest.raises(ToolError, match="alb-5xx.*eu-west-1, us-east-1"):
+        render_fleet(from_dict(doc, base_dir=SAMPLES))
+    app["progressiveDelivery"]["metricTemplates"][-1]["region"] = "eu-west-1"
+    assert render_fleet(from_dict(doc, base_dir=SAMPLES))

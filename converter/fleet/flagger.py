@@ -172,17 +172,25 @@ def canary(app: Application) -> dict[str, Any]:
     }
 
 
-def metric_templates(app: Application, region: str = "") -> list[dict[str, Any]]:
+def metric_templates(app: Application, regions: list[str] | str = "") -> list[dict[str, Any]]:
+    """The app's MetricTemplates. `regions`: of the clusters these manifests reach (one env directory serves
+    all of them); a CloudWatch template without its own `region` takes theirs, and is refused when they
+    span several (it would read one region's metrics for every cluster)."""
     p = app.progressive
     if p is None:
         return []
+    regions = [regions] if isinstance(regions, str) else list(regions)
     out = []
     for t in p.metric_templates:
         provider: dict[str, Any] = {"type": t.get("provider", "prometheus")}
         if t.get("address"):
             provider["address"] = t["address"]
         if provider["type"] == "cloudwatch":
-            provider["region"] = t.get("region") or region
+            if not t.get("region") and len(set(regions)) > 1:
+                raise ToolError(f"fleet file: applications[{app.name}].progressiveDelivery.metricTemplates "
+                                f"{t['name']!r}: CloudWatch template without region for clusters in "
+                                f"{', '.join(sorted(set(regions)))}; give it a region or split the environment")
+            provider["region"] = t.get("region") or (regions[0] if regions else "")
         out.append({"apiVersion": API, "kind": "MetricTemplate",
                     "metadata": {"name": t["name"], "namespace": app.namespace},
                     "spec": {"provider": provider, "query": t["query"]}})

@@ -97,8 +97,9 @@ def render_fleet(fleet: Fleet, estate: Any = None) -> dict[str, str]:
             files[f"{base}/values.yaml"] = _values_file(app, env)
             manifests = []
             if app.progressive:
-                region = next((c.region for c in fleet.clusters if c.env == env), "")
-                manifests.extend(flagger.metric_templates(app, region))
+                # the env's manifests serve every selected cluster: a CloudWatch template needs their one region
+                regions = sorted({c.region for c in fleet.clusters if c.env == env and argocd.selects(app, c)})
+                manifests.extend(flagger.metric_templates(app, regions))
                 manifests.append(flagger.canary(app))
                 problems = flagger.admission_problems(manifests + loadtester)
                 if problems:
