@@ -336,3 +336,14 @@ def test_cloudwatch_template_region_follows_the_clusters_it_serves():
         render_fleet(from_dict(doc, base_dir=SAMPLES))
     app["progressiveDelivery"]["metricTemplates"][-1]["region"] = "eu-west-1"
     assert render_fleet(from_dict(doc, base_dir=SAMPLES))
+
+
+def test_loadtester_pod_has_no_api_credentials_and_can_start():
+    dep = next(d for d in flagger.loadtester() if d["kind"] == "Deployment")
+    pod = dep["spec"]["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is False  # it executes webhook commands
+    [c] = pod["containers"]
+    assert c["securityContext"]["allowPrivilegeEscalation"] is False
+    # the image's USER is the named user `app`: runAsNonRoot without a numeric runAsUser is refused by the kubelet
+    assert "runAsNonRoot" not in c["securityContext"] or "runAsUser" in c["securityContext"]
+    assert c["image"].startswith("ghcr.io/fluxcd/flagger-loadtester:")

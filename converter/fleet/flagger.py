@@ -240,8 +240,13 @@ def loadtester() -> list[dict[str, Any]]:
                                    "command": ["./loadtester", "-port=8080", "-log-level=info", f"-timeout={lt['timeout']}"],
                                    "livenessProbe": probe, "readinessProbe": probe,
                                    "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}},
-                                   "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True,
-                                                       "runAsUser": 10001}}]}}}},
+                                   # the image runs as its non-root user `app` (named, not numeric: runAsNonRoot
+                                   # would make the kubelet refuse to start it)
+                                   "securityContext": {"allowPrivilegeEscalation": False,
+                                                       "capabilities": {"drop": ["ALL"]},
+                                                       "seccompProfile": {"type": "RuntimeDefault"}}}],
+                                   # it runs the webhooks' commands: no Kubernetes API credentials in the pod
+                                   "automountServiceAccountToken": False}}}},
         {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": ns, "labels": labels},
          "spec": {"type": "ClusterIP", "selector": {"app": name},
                   "ports": [{"name": "http", "port": lt["port"], "targetPort": "http", "protocol": "TCP"}]}},
