@@ -4,6 +4,7 @@ provider needs, metrics that resolve, webhooks to the emitted loadtester, ArgoCD
 from __future__ import annotations
 
 import copy
+import re
 import shlex
 
 import pytest
@@ -347,3 +348,19 @@ def test_loadtester_pod_has_no_api_credentials_and_can_start():
     # the image's USER is the named user `app`: runAsNonRoot without a numeric runAsUser is refused by the kubelet
     assert "runAsNonRoot" not in c["securityContext"] or "runAsUser" in c["securityContext"]
     assert c["image"].startswith("ghcr.io/fluxcd/flagger-loadtester:")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=70))
+def test_service_name_reaches_the_webhook_commands_only_as_a_dns_label(name):
+    doc = _doc()
+    doc["spec"]["applications"][0]["progressiveDelivery"]["serviceName"] = name
+    app = from_dict(doc, base_dir=SAMPLES).applications[0]
+    try:
+        flagger.check_progressive(app)
+    except ToolError:
+        return
+    for h in flagger.default_webhooks(app):
+        url = next(w for w in shlex.split(h["metadata"]["cmd"]) if w.startswith("https://"))
+        host = url.split("//")[1].split(":")[0]
+        assert host == f"{name or app.progressive.target_name}-canary.kube-system" and re.fullmatch(r"[a-z0-9-]+\.kube-system", host)

@@ -20,6 +20,7 @@ import yaml
 
 from converter.fleet.config import Application
 from converter.model import ToolError
+from converter.names import dns1123_label, dns1123_subdomain
 
 API = "flagger.app/v1beta1"
 DATA = Path(__file__).with_name("data") / "flagger.yaml"
@@ -48,6 +49,21 @@ def check_progressive(app: Application) -> None:
     if p is None:
         return
     where = f"fleet file: applications[{app.name}].progressiveDelivery"
+    # names that become object references and the hosts of the webhook commands (shell)
+    for what, value, fn in (("targetName", p.target_name, dns1123_subdomain),
+                            ("serviceName", p.service_name or p.target_name, dns1123_label),
+                            ("ingressRef", p.ingress_ref, dns1123_subdomain),
+                            ("routeRef", p.route_ref, dns1123_subdomain),
+                            ("autoscalerRef", p.autoscaler_ref, dns1123_subdomain)):
+        if value or what == "targetName":
+            try:
+                fn(value, f"{where}.{what}")
+            except ToolError as exc:
+                raise ToolError(str(exc)) from None
+    for g in p.gateway_refs:
+        dns1123_subdomain(g.get("name"), f"{where}.gatewayRefs name")
+        if g.get("namespace"):
+            dns1123_label(g["namespace"], f"{where}.gatewayRefs namespace")
     r = rules()
     prov = r["providers"].get(p.provider)
     if prov is None:
