@@ -56,10 +56,7 @@ def check_progressive(app: Application) -> None:
                             ("routeRef", p.route_ref, dns1123_subdomain),
                             ("autoscalerRef", p.autoscaler_ref, dns1123_subdomain)):
         if value or what == "targetName":
-            try:
-                fn(value, f"{where}.{what}")
-            except ToolError as exc:
-                raise ToolError(str(exc)) from None
+            fn(value, f"{where}.{what}")
     for g in p.gateway_refs:
         dns1123_subdomain(g.get("name"), f"{where}.gatewayRefs name")
         if g.get("namespace"):
