@@ -397,7 +397,8 @@ def test_every_key_the_loader_reads_is_in_the_schema():
     from converter.fleet import config, externalsecrets, flagger, render, upgrade
 
     sources = [inspect.getsource(f) for f in (config.from_dict, config._progressive, render.policy_parameters,
-                                              externalsecrets.cluster_secret_store, externalsecrets.service_account,
+                                              externalsecrets.store_docs, externalsecrets.role_arn,
+                                              externalsecrets.hub_scope, externalsecrets.store_ref,
                                               externalsecrets.store_name, upgrade.record_sets,
                                               upgrade.smoke_job, flagger.metric_templates)]
     # reads only: d.get("key"...) and d["key"] not followed by an assignment (emitted keys are not read)

@@ -93,7 +93,15 @@ def test_sample_fleet_file_is_regenerated_by_documented_command(tmp_path, monkey
     args[3] = str(tmp_path / "samples" / "estate" / "terraform.tfstate")
     args[5] = str(tmp_path / "samples" / "estate")
     assert _run(*args).exit_code == 0
-    assert out.read_text() == FLEET.read_text(), "samples/fleet.yaml is stale: rerun the command in docs/fleet.md"
+    got, want = yaml.safe_load(out.read_text()), yaml.safe_load(FLEET.read_text())
+    # the parts added by hand (docs/fleet.md, "The sample fleet"): a cluster of a second account and region, which
+    # the sample state does not hold, and the namespaced SecretStores; everything else is the command's output
+    derived = {c["name"] for c in got["spec"]["clusters"]}
+    hand = [c["name"] for c in want["spec"]["clusters"] if c["name"] not in derived]
+    assert hand == ["platform-prod-use1"]
+    want["spec"]["clusters"] = [c for c in want["spec"]["clusters"] if c["name"] in derived]
+    assert want["spec"]["externalSecrets"]["store"].pop("namespaces")
+    assert got == want, "samples/fleet.yaml is stale: rerun the command in docs/fleet.md"
 
 
 def test_golden_output(tmp_path, monkeypatch):
@@ -117,7 +125,7 @@ def test_kinds_emitted(files):
 
 
 def test_every_manifest_passes_crd_validation(files):
-    from converter.validate.crds import CrdIndex, validate_object
+    from converter.validate.crds import CrdIndex, is_builtin_api, validate_object
     from converter.validate.policy import constraint_crd, load_policies
 
     idx = CrdIndex.bundled()
@@ -129,7 +137,10 @@ def test_every_manifest_passes_crd_validation(files):
     for rel, d in _docs(files):
         if d["kind"] == "Suite":  # gator's test file, not an API object
             continue
-        problems = [p for p in validate_object(d, idx) if p.severity == "error"]
+        # built-in kinds without a bundled schema (the loadtester's Deployment/Service): `tf2kro validate` grades
+        # them as the runner does, not as errors
+        problems = [p for p in validate_object(d, idx) if p.severity == "error"
+                    and not (p.code == "no-crd" and is_builtin_api(d["apiVersion"]))]
         if d["kind"] == "Component":  # kustomize: shape check only; its patches are checked as objects
             assert problems == []
             for entry in d["patches"]:
@@ -143,7 +154,7 @@ def test_every_manifest_passes_crd_validation(files):
 
 
 def test_cluster_secret_uses_iam_auth_and_no_token(files, fleet):
-    [secret] = [d for _r, d in _docs(files) if d["kind"] == "Secret"]
+    [secret] = [d for _r, d in _docs(files) if d["kind"] == "Secret" and d["stringData"]["name"] == "platform-staging"]
     md = secret["metadata"]
     assert md["labels"]["argocd.argoproj.io/secret-type"] == "cluster"
     assert md["labels"]["env"] == "staging" and md["labels"]["region"] == "eu-west-1"

@@ -14,6 +14,7 @@ import json
 import re
 from typing import Any
 
+from converter.fleet import flagger
 from converter.fleet.config import Application, Cluster, Fleet
 
 API = "argoproj.io/v1alpha1"
@@ -191,6 +192,13 @@ def application_set(fleet: Fleet, app: Application) -> dict[str, Any]:
         annotations["tf2kro.dev/secret-values"] = json.dumps(
             [{"value": s.name, "secret": secret_name(app), "key": s.property or s.name.split(".")[-1]}
              for s in app.secret_values], separators=(",", ":"))
+    sync_options = ["CreateNamespace=true", "ServerSideApply=true"]
+    app_spec_extra: dict[str, Any] = {}
+    if app.progressive:
+        # Flagger scales the target to zero and repoints the apex Service: without these ArgoCD's selfHeal
+        # reverts it on every reconcile (and RespectIgnoreDifferences keeps a sync from doing the same)
+        app_spec_extra["ignoreDifferences"] = flagger.ignore_differences(app)
+        sync_options.append("RespectIgnoreDifferences=true")
     template_md: dict[str, Any] = {
         "name": f"{app.name}-{{{{.name}}}}",
         "labels": {"app.kubernetes.io/name": app.name, "env": "{{.path.basename}}", "cluster": "{{.name}}",
@@ -224,9 +232,10 @@ def application_set(fleet: Fleet, app: Application) -> dict[str, Any]:
                     "project": "{{.path.basename}}",
                     "sources": sources,
                     "destination": {"server": "{{.server}}", "namespace": app.namespace},
+                    **app_spec_extra,
                     "syncPolicy": {
                         "automated": {"prune": True, "selfHeal": True},
-                        "syncOptions": ["CreateNamespace=true", "ServerSideApply=true"],
+                        "syncOptions": sync_options,
                         "retry": {"limit": 5, "backoff": {"duration": "10s", "factor": 2, "maxDuration": "3m"}},
                     },
                 },
@@ -236,7 +245,8 @@ def application_set(fleet: Fleet, app: Application) -> dict[str, Any]:
 
 
 def platform_base_set(fleet: Fleet) -> dict[str, Any]:
-    """Cluster generator alone: every fleet cluster gets the platform base (ClusterSecretStore + its SA)."""
+    """Cluster generator alone: every fleet cluster gets the platform base and the ClusterSecretStore (+ its
+    IRSA ServiceAccount) of its account and region, picked by the cluster Secret's labels."""
     return {
         "apiVersion": API,
         "kind": "ApplicationSet",
@@ -257,8 +267,14 @@ def platform_base_set(fleet: Fleet) -> dict[str, Any]:
                              "labels": {"env": '{{index .metadata.labels "env"}}', "cluster": "{{.name}}"}},
                 "spec": {
                     "project": '{{index .metadata.labels "env"}}',
-                    "source": {"repoURL": fleet.repo_url, "targetRevision": fleet.revision,
-                               "path": repo_path(fleet, "platform/base")},
+                    # the base (ExternalSecrets, loadtester) + the store of the cluster's own account and region
+                    "sources": [
+                        {"repoURL": fleet.repo_url, "targetRevision": fleet.revision,
+                         "path": repo_path(fleet, "platform/base")},
+                        {"repoURL": fleet.repo_url, "targetRevision": fleet.revision,
+                         "path": repo_path(fleet, "platform/stores/" + ATTR_TEMPLATE["accountId"] + "-"
+                                           + ATTR_TEMPLATE["region"])},
+                    ],
                     "destination": {"server": "{{.server}}", "namespace": "external-secrets"},
                     "syncPolicy": {"automated": {"prune": True, "selfHeal": True},
                                    "syncOptions": ["CreateNamespace=true", "ServerSideApply=true"]},

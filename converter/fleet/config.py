@@ -25,6 +25,7 @@ API_VERSION = "tf2kro.dev/v1alpha1"
 KIND = "Fleet"
 DEFAULT_ENVS = ("dev", "staging", "prod")
 GENERATIONS = ("blue", "green")
+AWS_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}")
 # cluster attributes a Helm value can be bound to (rendered per cluster by the ApplicationSet)
 CLUSTER_ATTRS = ("name", "region", "vpcId", "accountId", "env")
 DEFAULT_METRICS = [  # Flagger built-ins (need Prometheus + a mesh/ingress provider)
@@ -83,6 +84,13 @@ class Progressive:
     metrics: list[dict[str, Any]] = field(default_factory=list)
     metric_templates: list[dict[str, Any]] = field(default_factory=list)
     webhooks: list[dict[str, Any]] = field(default_factory=list)
+    ingress_ref: str = ""  # nginx/skipper: the app's Ingress (Flagger clones it into <name>-canary)
+    service_name: str = ""  # the apex Service Flagger owns (default: targetName); a chart Service here is taken over
+    match: list[dict[str, Any]] = field(default_factory=list)  # A/B: header/cookie conditions (with iterations)
+    mirror: bool = False  # blue/green with traffic mirroring (istio, gatewayapi)
+    gateway_refs: list[dict[str, str]] = field(default_factory=list)  # gatewayapi: the Gateways of the HTTPRoute
+    route_ref: str = ""  # apisix: the ApisixRoute
+    autoscaler_ref: str = ""  # the chart's HPA of the target (Flagger copies it for the primary)
 
 
 @dataclass
@@ -114,6 +122,9 @@ class ExternalSecretSpec:
     source: str = ""
     used_by: dict[str, str] = field(default_factory=dict)  # {kind, name, namespace, field}
     note: str = ""
+    # where the secret lives (from its ARN): only the clusters of that account and region can read it
+    account_id: str = ""
+    region: str = ""
 
 
 @dataclass
@@ -143,6 +154,7 @@ class Fleet:
     addons: dict[str, Any] = field(default_factory=dict)  # spec.addons: add-on pipeline settings (fleet/addons.py)
     source: dict[str, str] = field(default_factory=dict)
     base_dir: Path | None = None
+    hub: dict[str, Any] = field(default_factory=dict)  # namespace, accountId, region (the hub's store)
 
     def env(self, name: str) -> Environment | None:
         return next((e for e in self.environments if e.name == name), None)
@@ -207,6 +219,13 @@ def _progressive(d: dict[str, Any] | None, app: str) -> Progressive | None:
         metrics=list(d.get("metrics") or DEFAULT_METRICS),
         metric_templates=list(d.get("metricTemplates") or []),
         webhooks=list(d.get("webhooks") or []),
+        ingress_ref=str(d.get("ingressRef", "")),
+        service_name=str(d.get("serviceName", "")),
+        match=list(d.get("match") or []),
+        mirror=bool(d.get("mirror", False)),
+        gateway_refs=[dict(g) for g in d.get("gatewayRefs") or []],
+        route_ref=str(d.get("routeRef", "")),
+        autoscaler_ref=str(d.get("autoscalerRef", "")),
     )
 
 
@@ -306,6 +325,7 @@ def from_dict(doc: dict[str, Any], base_dir: Path | None = None, source: str | N
             name=_req(s, "name", where), namespace=_req(s, "namespace", where), scope=scope,
             remote_key=_req(s, "remoteKey", where), data=dict(s.get("data") or {}), source=s.get("source", ""),
             used_by=dict(s.get("usedBy") or {}), note=s.get("note", ""),
+            account_id=str(s.get("accountId", "")), region=str(s.get("region", "")),
         ))
     store = dict((spec.get("externalSecrets") or {}).get("store") or {})
     return Fleet(
@@ -320,7 +340,7 @@ def from_dict(doc: dict[str, Any], base_dir: Path | None = None, source: str | N
         environments=envs, clusters=clusters, applications=apps, external_secrets=ess, store=store,
         policies=dict(spec.get("policies") or {}), traffic=dict(spec.get("traffic") or {}),
         addons=dict(spec.get("addons") or {}),
-        source=dict(spec.get("source") or {}), base_dir=base_dir,
+        source=dict(spec.get("source") or {}), base_dir=base_dir, hub=dict(spec.get("hub") or {}),
     )
 
 
@@ -378,12 +398,24 @@ def check_fleet_names(fleet: Fleet, source: str = "fleet file") -> None:
         check(dns1123_label, e.name, "environment name")
     for c in fleet.clusters:
         check(eks_cluster_name, c.name, "cluster name")
+        # account and region name the per-(account, region) store directory and the IRSA role ARN
+        if not re.fullmatch(r"\d{12}", c.account_id):
+            raise ToolError(f"cluster {c.name}: accountId {c.account_id!r} is not a 12-digit AWS account id",
+                            source=source)
+        if not AWS_REGION.fullmatch(c.region):
+            raise ToolError(f"cluster {c.name}: region {c.region!r} is not an AWS region name", source=source)
     for a in fleet.applications:
         check(dns1123_subdomain, a.name, "application name")
         check(dns1123_subdomain, a.release_name, f"application {a.name} releaseName")
         check(dns1123_label, a.namespace, f"application {a.name} namespace")
         for env in a.envs:
             check(dns1123_label, env, f"application {a.name} env")
+    for what, region in (("hub.region", fleet.hub.get("region")), ("externalSecrets.store.region", fleet.store.get("region"))):
+        if region and not AWS_REGION.fullmatch(str(region)):
+            raise ToolError(f"{what} {region!r} is not an AWS region name", source=source)
+    for ns in fleet.store.get("namespaces") or []:
+        check(dns1123_label, ns.get("namespace"), "externalSecrets.store.namespaces namespace")
+        check(dns1123_subdomain, ns.get("serviceAccount", "external-secrets"), "externalSecrets.store.namespaces serviceAccount")
     for s in fleet.external_secrets:
         check(dns1123_subdomain, s.name, "external secret name")
         check(dns1123_label, s.namespace, f"external secret {s.name} namespace")
@@ -531,11 +563,10 @@ def derive_fleet(estate: Any, *, state_ref: str = "", hcl_ref: str = "", repo_ur
             })
         mode = progressive.get(name)
         if mode:
-            app["progressiveDelivery"] = _default_progressive(mode, name, app["namespace"])
+            app["progressiveDelivery"] = _default_progressive(mode, name, app["namespace"], app["chart"])
         apps.append(app)
     secrets.extend(_estate_secrets(estate, insts, clusters))
     region = clusters[0]["region"] if clusters else (estate.result.region or "us-east-1")
-    account = clusters[0]["accountId"] if clusters else (estate.result.account_id or "")
     types: set[str] = set()
     for inst in insts:
         if inst.type == "aws_eks_node_group":
@@ -581,7 +612,9 @@ def derive_fleet(estate: Any, *, state_ref: str = "", hcl_ref: str = "", repo_ur
                     "region": region,
                     "serviceAccount": "external-secrets",
                     "serviceAccountNamespace": "external-secrets",
-                    "roleARN": f"arn:aws:iam::{account}:role/external-secrets" if account else "",
+                    # one role per account ({account} is each store's account): a store never assumes a
+                    # role of another account (tf2kro fleet refuses that pair)
+                    "roleARN": "arn:aws:iam::{account}:role/external-secrets",
                 },
                 "secrets": secrets,
             },
@@ -610,10 +643,15 @@ def derive_fleet(estate: Any, *, state_ref: str = "", hcl_ref: str = "", repo_ur
     return doc
 
 
-def _default_progressive(mode: str, name: str, namespace: str) -> dict[str, Any]:
+def _default_progressive(mode: str, name: str, namespace: str, chart: str = "") -> dict[str, Any]:
+    from converter.fleet.flagger import rules  # flagger imports this module
+
+    known = (rules().get("charts") or {}).get(chart) or {}
     if mode == "bluegreen":
         return {
-            "strategy": "bluegreen", "targetName": name, "provider": "kubernetes", "port": 443, "targetPort": 9443,
+            "strategy": "bluegreen", "targetName": name, "provider": "kubernetes",
+            **({"serviceName": known["serviceName"]} if known.get("serviceName") else {}),
+            "port": 443, "targetPort": 9443,
             "interval": "1m", "threshold": 3, "iterations": 5,
             "metrics": [{"name": "reconcile-errors", "templateRef": "controller-reconcile-errors",
                          "thresholdRange": {"max": 1}, "interval": "2m"}],
@@ -625,7 +663,8 @@ def _default_progressive(mode: str, name: str, namespace: str) -> dict[str, Any]
             }],
         }
     return {
-        "strategy": "canary", "targetName": name, "provider": "nginx", "port": 80, "interval": "1m",
+        # nginx routes through a clone of the app's Ingress: Flagger rejects a Canary without ingressRef
+        "strategy": "canary", "targetName": name, "provider": "nginx", "ingressRef": name, "port": 80, "interval": "1m",
         "threshold": 5, "stepWeight": 10, "maxWeight": 50,
         "metrics": [{"name": "request-success-rate", "thresholdRange": {"min": 99}, "interval": "1m"},
                     {"name": "request-duration", "thresholdRange": {"max": 500}, "interval": "1m"}],
@@ -693,9 +732,13 @@ def _estate_secrets(estate: Any, insts: list[Any], clusters: list[dict[str, Any]
         name = inst.attributes.get("name") or inst.name
         mo = objects.get(inst.address)
         obj_name = mo.conversion.object_name if mo is not None else _dns(name)
+        arn_parts = str(inst.attributes.get("arn") or "").split(":")
+        where = ({"accountId": arn_parts[4], "region": arn_parts[3]}
+                 if len(arn_parts) > 4 and re.fullmatch(r"\d{12}", arn_parts[4]) else {})
         out.append({
             "name": _dns(name.split("/")[-1] if "/" in name else name) + "-" + _dns(inst.name),
             "namespace": "apps", "scope": "workload", "remoteKey": name, "data": {}, "source": inst.address,
+            **where,  # a store of another account/region cannot read it: only those clusters get it
             "note": f"whole secret (all JSON keys) for consumers of {obj_name}",
         })
     return out

@@ -12,6 +12,7 @@ from converter.emit.writer import dump_yaml
 from converter.fleet import argocd, externalsecrets, flagger
 from converter.fleet.config import Fleet, check_fleet_names
 from converter.gcpause import gc_paused
+from converter.model import ToolError
 from converter.validate.policy import Policy, gator_suite, load_cases, load_policies
 
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
@@ -88,6 +89,7 @@ def render_fleet(fleet: Fleet, estate: Any = None) -> dict[str, str]:
     for c in fleet.clusters:
         files[f"hub/argocd/clusters/{c.name}.yaml"] = dump_yaml([argocd.cluster_secret(fleet, c)])
     files["hub/argocd/applicationsets/platform-base.yaml"] = dump_yaml([argocd.platform_base_set(fleet)])
+    loadtester = flagger.loadtester() if any(a.progressive for a in fleet.applications) else []
     for app in fleet.applications:
         files[f"hub/argocd/applicationsets/{app.name}.yaml"] = dump_yaml([argocd.application_set(fleet, app)])
         for env in app.envs:
@@ -95,9 +97,13 @@ def render_fleet(fleet: Fleet, estate: Any = None) -> dict[str, str]:
             files[f"{base}/values.yaml"] = _values_file(app, env)
             manifests = []
             if app.progressive:
-                region = next((c.region for c in fleet.clusters if c.env == env), "")
-                manifests.extend(flagger.metric_templates(app, region))
+                # the env's manifests serve every selected cluster: a CloudWatch template needs their one region
+                regions = sorted({c.region for c in fleet.clusters if c.env == env and argocd.selects(app, c)})
+                manifests.extend(flagger.metric_templates(app, regions))
                 manifests.append(flagger.canary(app))
+                problems = flagger.admission_problems(manifests + loadtester)
+                if problems:
+                    raise ToolError(f"fleet file: application {app.name} ({env}): {problems[0]}")
             es = externalsecrets.app_external_secret(fleet, app)
             if es:
                 manifests.append(es)
@@ -109,12 +115,12 @@ def render_fleet(fleet: Fleet, estate: Any = None) -> dict[str, str]:
     # --- External Secrets
     hub_specs = [s for s in fleet.external_secrets if s.scope == "hub"]
     wl_specs = [s for s in fleet.external_secrets if s.scope == "workload"]
-    store_docs = [externalsecrets.service_account(fleet), externalsecrets.cluster_secret_store(fleet)]
+    hub_scope = externalsecrets.hub_scope(fleet)
     patches = []
     if hub_specs:
-        files["hub/external-secrets/store.yaml"] = dump_yaml(store_docs)
+        files["hub/external-secrets/store.yaml"] = dump_yaml(externalsecrets.store_docs(fleet, hub_scope, namespaced=False))
         for s in hub_specs:
-            files[f"hub/external-secrets/{s.name}.yaml"] = dump_yaml([externalsecrets.external_secret(fleet, s)])
+            files[f"hub/external-secrets/{s.name}.yaml"] = dump_yaml([externalsecrets.external_secret(fleet, s, hub=True)])
             patch = externalsecrets.password_patch(fleet, s, estate)
             if patch:
                 patches.append({"target": {"group": "rds.services.k8s.aws", "version": "v1alpha1",
@@ -126,11 +132,21 @@ def render_fleet(fleet: Fleet, estate: Any = None) -> dict[str, str]:
         files["patches/kustomization.yaml"] = dump_yaml([{
             "apiVersion": "kustomize.config.k8s.io/v1alpha1", "kind": "Component",
             "metadata": {"name": "tf2kro-fleet-patches"}, "patches": patches}])
-    base_docs = list(store_docs)
-    for ns in sorted({s.namespace for s in wl_specs}):
+    # one store per (account, region): the platform-base Application of a cluster syncs the directory of
+    # its own account and region next to platform/base, with the ExternalSecrets only that store can read
+    located = externalsecrets.locate(fleet, wl_specs)
+    for scope in externalsecrets.scopes(fleet):
+        docs = externalsecrets.store_docs(fleet, scope)
+        docs.extend(externalsecrets.external_secret(fleet, s) for s in located.get(scope.key, []))
+        files[f"platform/stores/{scope.key}/external-secrets.yaml"] = dump_yaml(docs)
+    base_docs = []
+    scoped = {n["namespace"] for n in fleet.store.get("namespaces") or []}
+    for ns in sorted({s.namespace for s in wl_specs} | scoped):
         base_docs.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
-    base_docs.extend(externalsecrets.external_secret(fleet, s) for s in wl_specs)
+    base_docs.extend(externalsecrets.external_secret(fleet, s) for s in located.get("", []))
     files["platform/base/external-secrets.yaml"] = dump_yaml(base_docs)
+    if loadtester:
+        files["platform/base/flagger-loadtester.yaml"] = dump_yaml(loadtester)
     # --- Gatekeeper
     pols = fleet_policies(fleet)
     files["hub/gatekeeper/config.yaml"] = dump_yaml([gatekeeper_config(fleet)])
@@ -172,7 +188,8 @@ Commit this directory to `{fleet.repo_url}` at `{fleet.path}/` (revision `{fleet
 | `hub/argocd/` | bootstrap | AppProjects per environment, cluster Secrets, ApplicationSets |
 | `hub/gatekeeper/` | bootstrap | ConstraintTemplates (wave 0), Constraints (wave 1), Config (sync of eks Clusters for the skew check) |
 | `hub/external-secrets/` | bootstrap | ClusterSecretStore (IRSA) + ExternalSecrets the ACK objects need on the hub |
-| `platform/base/` | ApplicationSet `platform-base` (every cluster) | ClusterSecretStore + ExternalSecrets for workloads |
+| `platform/base/` | ApplicationSet `platform-base` (every cluster) | ExternalSecrets for workloads, flagger-loadtester |
+| `platform/stores/<account>-<region>/` | ApplicationSet `platform-base` (clusters of that account and region) | ClusterSecretStore + IRSA ServiceAccount of the account, namespaced SecretStores |
 | `apps/<app>/envs/<env>/` | ApplicationSet `<app>` (matrix: these directories × clusters with `env=<env>`) | `values.yaml` overrides, `manifests/` (Canary, ExternalSecret) |
 | `patches/` | not synced | kustomize Component for the `tf2kro convert` output: `spec.masterUserPassword` → the ExternalSecret's Secret |
 | `policies/gator/` | not synced | `gator verify policies/gator/suite.yaml` in CI |
