@@ -9,6 +9,7 @@ only the expected commands.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -325,6 +326,19 @@ def test_hcl_quote_is_terraforms_quoting():
 
 
 @pytest.mark.skipif(not shutil.which("terraform"), reason="terraform not on PATH")
+def test_hcl_quote_template_runs_read_back_by_terraform(tmp_path):
+    """Keys with runs of `$`/`%` before `{`: `terraform console` reads hcl_quote's text back as the key itself."""
+    keys = ["%%{", "$${", "%%%{x}", "a$$${b}", "%{", "${", "%$%{", "$%${"]
+    (tmp_path / "main.tf").write_text("locals {\n  keys = [" + ", ".join(hcl_quote(k) for k in keys) + "]\n}\n",
+                                      encoding="utf-8")
+    env = {**os.environ, "HOME": str(tmp_path), "CHECKPOINT_DISABLE": "1", "TF_CLI_CONFIG_FILE": os.devnull}
+    proc = subprocess.run(["terraform", "console"], input="jsonencode(local.keys)\n", cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(json.loads(proc.stdout.strip())) == keys
+
+
+@pytest.mark.skipif(not shutil.which("terraform"), reason="terraform not on PATH")
 def test_terraform_accepts_generated_import_with_non_ascii_key(tmp_path):
     """`terraform validate` on the generated rollback import block: the address parses as Terraform's own."""
     st_file = _multi_instance_state(tmp_path, ["über"])
@@ -441,7 +455,11 @@ _BAD_IDENT = st.one_of(
     st.from_regex(r"[0-9][a-z]{0,4}", fullmatch=True),
     st.builds(lambda a, b, c: a + c + b, _IDENT, _IDENT, st.sampled_from(["\n", '"', " ", "}", ".", "ü", "[", "\\"])),
 )
-_KEY = st.one_of(st.integers(0, 50), st.text(min_size=0, max_size=12))
+# python-hcl2's lexer misreads a run of `$`/`%` before `{` in a quoted string ("%%%{" is Terraform's own quoting
+# of the key `%%{` and Terraform reads it back: test_hcl_quote_template_runs_read_back_by_terraform); the property
+# below parses with python-hcl2, so its keys leave that one shape to the Terraform test.
+_HCL2_LEXABLE = re.compile(r"[$%]{2,}\{")
+_KEY = st.one_of(st.integers(0, 50), st.text(min_size=0, max_size=12).filter(lambda k: not _HCL2_LEXABLE.search(k)))
 
 
 @st.composite
@@ -455,7 +473,7 @@ def _crafted_state(draw):
         mname = draw(st.one_of(_IDENT, _BAD_IDENT) if draw(st.integers(0, 7)) == 0 else _IDENT)
         module = draw(st.sampled_from(["", "key", "plain"]))
         if module:
-            mkey = draw(st.text(max_size=6)) if module == "key" else ""
+            mkey = draw(st.text(max_size=6).filter(lambda k: not _HCL2_LEXABLE.search(k))) if module == "key" else ""
             module = f"module.{mname}" + (f"[{hcl_quote(mkey)}]" if mkey else "")
         keys = draw(st.lists(_KEY, min_size=1, max_size=3, unique_by=lambda k: (type(k), k)))
         if len({type(k) for k in keys}) > 1:
