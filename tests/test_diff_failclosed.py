@@ -56,6 +56,11 @@ def _no_credentials_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+# "Fast" = the run stops at the preflight instead of backing off through the retry budget of every read; the
+# bound is loose because a loaded 2-core CI runner takes 3-14 s for the run itself (seen on this machine).
+FAST_S = 45
+
+
 def _tf2kro(args: list[str], env: dict[str, str], cwd: Path) -> tuple[subprocess.CompletedProcess, float]:
     t0 = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "converter", *args], env=env, cwd=cwd, capture_output=True,
@@ -73,7 +78,7 @@ def test_diff_without_aws_exits_2_fast_and_reports_not_checked(tmp_path: Path, c
         args += ["--endpoint-url", f"http://127.0.0.1:{_closed_port()}"]
     proc, elapsed = _tf2kro(args, env, tmp_path)
     assert proc.returncode == 2, proc.stderr
-    assert elapsed < 10, f"took {elapsed:.1f} s"
+    assert elapsed < FAST_S, f"took {elapsed:.1f} s"
     assert "Traceback" not in proc.stderr
     errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
     assert len(errors) == 1
@@ -91,7 +96,7 @@ def test_capture_without_credentials_writes_nothing_and_exits_2(tmp_path: Path) 
     out = tmp_path / "live.json"
     proc, elapsed = _tf2kro(["inventory", "capture", "--state", str(SAMPLE_STATE), "--out", str(out)],
                             _no_credentials_env(tmp_path), tmp_path)
-    assert proc.returncode == 2 and elapsed < 10
+    assert proc.returncode == 2 and elapsed < FAST_S
     assert not out.exists()
     assert [ln for ln in proc.stderr.splitlines() if ln.strip()] == [proc.stderr.strip()]  # one line
     assert "no usable AWS credentials" in proc.stderr
@@ -101,7 +106,7 @@ def test_fleet_upgrade_without_credentials_is_one_line_exit_2(tmp_path: Path) ->
     proc, elapsed = _tf2kro(["fleet", "upgrade", "--config", str(REPO / "samples" / "fleet.yaml"), "--cluster",
                              "platform-staging", "--to", "1.31", "--state", str(SAMPLE_STATE), "--out",
                              str(tmp_path / "o"), "--profile", "nobody"], _no_credentials_env(tmp_path), tmp_path)
-    assert proc.returncode == 2 and elapsed < 10, proc.stderr
+    assert proc.returncode == 2 and elapsed < FAST_S, proc.stderr
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:") and "nobody" in lines[0], proc.stderr
     assert not (tmp_path / "o").exists()
