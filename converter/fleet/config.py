@@ -141,6 +141,7 @@ class Fleet:
     policies: dict[str, Any]
     traffic: dict[str, Any]
     source: dict[str, str] = field(default_factory=dict)
+    monitoring: dict[str, Any] = field(default_factory=dict)  # read by converter.fleet.monitoring
     base_dir: Path | None = None
 
     def env(self, name: str) -> Environment | None:
@@ -319,6 +320,7 @@ def from_dict(doc: dict[str, Any], base_dir: Path | None = None, source: str | N
         environments=envs, clusters=clusters, applications=apps, external_secrets=ess, store=store,
         policies=dict(spec.get("policies") or {}), traffic=dict(spec.get("traffic") or {}),
         source=dict(spec.get("source") or {}), base_dir=base_dir,
+        monitoring=copy.deepcopy(spec.get("monitoring") or {}),
     )
 
 
@@ -600,6 +602,13 @@ def derive_fleet(estate: Any, *, state_ref: str = "", hcl_ref: str = "", repo_ur
                     "targets": {c["name"]: f"ingress.{c['name']}.example.com" for c in clusters},
                 }],
                 "steps": [10, 50, 100],
+            },
+            # alert thresholds (minutes) for hub/monitoring/ (docs/monitoring.md); prod reacts sooner
+            "monitoring": {
+                "namespace": "monitoring",
+                "hubCluster": "hub",
+                "thresholds": {"outOfSyncMinutes": 30, "degradedMinutes": 15, "ackNotSyncedMinutes": 30},
+                "environments": {"prod": {"outOfSyncMinutes": 15, "degradedMinutes": 5}},
             },
         },
     }
