@@ -473,7 +473,7 @@ def test_promql_string_refuses_control_characters(value):
         mon.promql_string(value)
 
 
-@given(st.text(max_size=30))
+@given(st.one_of(st.text(max_size=30), st.from_regex(r"[a-z0-9](?:[-a-z0-9]{0,20}[a-z0-9])?", fullmatch=True)))
 @hsettings(max_examples=200, deadline=None)
 def test_environment_names_reach_promql_only_as_valid_matchers(name):
     """An environment name is either refused up front (fleet file checks) or lands in the rules as a matcher
@@ -499,6 +499,10 @@ def test_environment_names_reach_promql_only_as_valid_matchers(name):
 
         promql_parser.walk(promql_parser.parse(r["expr"]), visit)
         assert matchers["project"] == name
+    other = next(g for g in groups if g["name"] == "tf2kro.argocd.no-env")
+    (sel,) = [m for m in re.findall(r'project!~("(?:[^"\\]|\\.)*")', other["rules"][0]["expr"])]
+    regex = promql_parser.parse(f"m{{p=~{sel}}}").matchers.matchers[0].value
+    assert re.fullmatch(regex, name) and not re.fullmatch(regex, name + "x")
 
 
 def test_monitoring_block_is_validated():
@@ -588,6 +592,21 @@ def test_argocd_notifications_triggers_templates_and_subscriptions_are_wired(fil
         for c in conds:
             assert c["when"] and set(c["send"]) <= set(templates)
     assert "pullRequestComment" in templates["app-deployed"]["github"]
+
+    def strings(node):
+        if isinstance(node, dict):
+            for v in node.values():
+                yield from strings(v)
+        elif isinstance(node, str):
+            yield node
+
+    for tmpl in templates.values():  # Go templates are not executed offline: at least their blocks balance
+        for text in strings(tmpl):
+            opened = len(re.findall(r"\{\{-?\s*(?:if|range|with)\b", text))
+            assert opened == len(re.findall(r"\{\{-?\s*end\s*-?\}\}", text)), text
+            assert text.count("{{") == text.count("}}"), text
+    for tmpl in templates.values():  # the Git source of single- and multi-source Applications
+        assert "{{range $i, $s := .app.spec.sources}}" in tmpl["github"]["revisionPath"]
     assert data["service.github"]["privateKey"] == "$github-privateKey"  # a reference into the Secret
     assert data["service.slack"]["token"] == "$slack-token"
     (sub,) = data["subscriptions"]
