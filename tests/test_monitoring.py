@@ -505,6 +505,20 @@ def test_environment_names_reach_promql_only_as_valid_matchers(name):
     assert re.fullmatch(regex, name) and not re.fullmatch(regex, name + "x")
 
 
+def test_fleet_without_clusters_still_renders_valid_rules(tmp_path):
+    doc = fleet_doc(TEST_MON)
+    doc["spec"]["clusters"] = []
+    doc["spec"]["applications"] = []
+    doc["spec"]["traffic"]["records"] = []
+    fleet = from_dict(doc)
+    groups = mon.rule_groups(fleet, mon.settings(fleet))
+    assert all(g["rules"] for g in groups) and "tf2kro.fleet" not in {g["name"] for g in groups}
+    if PROMTOOL:
+        (tmp_path / "rules.yml").write_text(yaml.safe_dump({"groups": groups}))
+        res = subprocess.run([PROMTOOL, "check", "rules", str(tmp_path / "rules.yml")], capture_output=True, text=True)
+        assert res.returncode == 0, res.stdout + res.stderr
+
+
 def test_monitoring_block_is_validated():
     with pytest.raises(ToolError, match="monitoring"):
         from_dict(fleet_doc({"thresholds": {"outOfSyncMinute": 3}}))

@@ -276,7 +276,8 @@ def rule_groups(fleet: Fleet, m: Monitoring) -> list[dict[str, Any]]:
     }
     doc = yaml.safe_load(_data("rules.yaml"))
     records = fleet_records(fleet)
-    groups: list[dict[str, Any]] = [{"name": "tf2kro.fleet", "interval": "5m", "rules": records}]
+    # a fleet without clusters has no facts to record (and an empty group is noise)
+    groups: list[dict[str, Any]] = [{"name": "tf2kro.fleet", "interval": "5m", "rules": records}] if records else []
     if not any(r["record"] == "tf2kro:cluster_ca_not_after_timestamp_seconds" for r in records):
         # no cluster's caData holds a readable certificate: an alert over a series nothing records would be dead
         for g in doc["groups"]:
