@@ -660,3 +660,57 @@ def test_drift_metrics_exposition_from_a_diff_report(tmp_path):
     (tmp_path / "r.json").write_text(json.dumps(report))
     assert mon.main(["drift-metrics", str(tmp_path / "r.json"), "--env", "staging", "--root", "platform"]) == 0
     assert mon.main(["drift-metrics", str(tmp_path / "missing.json"), "--env", "staging", "--root", "p"]) == 2
+
+
+# --------------------------------------------------------------------------------------------- sync windows → mutes
+
+
+def _muted(intervals, weekday: str, hhmm: str) -> bool:
+    """Alertmanager semantics: a time interval matches on one of its weekdays, start inclusive, end exclusive."""
+    return any(weekday in ti["weekdays"] and any(t["start_time"] <= hhmm < t["end_time"] for t in ti["times"])
+               for ti in intervals)
+
+
+def _window(kind, schedule, duration, tz="Europe/Dublin"):
+    return {"kind": kind, "schedule": schedule, "duration": duration, "applications": ["*"], "timeZone": tz}
+
+
+def test_sync_windows_become_alertmanager_mute_intervals():
+    # the sample's prod: allow Mon-Thu 08:00 for 8h, deny from Friday 00:00 for 72h
+    prod = [_window("allow", "0 8 * * 1-4", "8h"), _window("deny", "0 0 * * 5", "72h")]
+    iv = mon.sync_blocked_intervals(prod)
+    assert {ti["location"] for ti in iv} == {"Europe/Dublin"}
+    for day in ("monday", "tuesday", "wednesday", "thursday"):
+        assert not _muted(iv, day, "08:00") and not _muted(iv, day, "15:59")
+        assert _muted(iv, day, "07:59") and _muted(iv, day, "16:00") and _muted(iv, day, "23:59")
+    for day in ("friday", "saturday", "sunday"):
+        assert _muted(iv, day, "00:00") and _muted(iv, day, "12:00") and _muted(iv, day, "23:59")
+    # a deny window alone, across the end of the week (Saturday 22:00 + 4h)
+    iv = mon.sync_blocked_intervals([_window("deny", "30 22 * * 6", "3h30m", tz="UTC")])
+    assert _muted(iv, "saturday", "22:30") and _muted(iv, "sunday", "01:59")
+    assert not _muted(iv, "saturday", "22:29") and not _muted(iv, "sunday", "02:00")
+    assert not _muted(iv, "monday", "12:00")
+    # not translated: other cron forms, several time zones; nothing to mute without windows
+    assert mon.sync_blocked_intervals([_window("deny", "0 8 1 * *", "8h")]) is None
+    assert mon.sync_blocked_intervals([_window("deny", "*/5 8 * * *", "8h")]) is None
+    assert mon.sync_blocked_intervals([_window("deny", "0 0 * * 5", "72h", "UTC"), _window("deny", "0 0 * * 1", "1h")]) is None
+    assert mon.sync_blocked_intervals([]) is None
+
+
+def test_alertmanager_example_mutes_out_of_sync_only_inside_blocked_windows(files):
+    cfg = yaml.safe_load(files["examples/alertmanager-route.yaml"])
+    (prod,) = cfg["time_intervals"]
+    assert prod["name"] == "prod-sync-blocked"
+    first = cfg["route"]["routes"][0]
+    assert first["mute_time_intervals"] == ["prod-sync-blocked"]
+    assert _receiver(cfg["route"], {"alertname": "Tf2kroArgoCDAppOutOfSync", "env": "prod",
+                                    "component": "gitops", "severity": "warning"}) == first["receiver"]
+    # staging has no windows: its OutOfSync alerts are never muted; prod's Degraded still pages
+    assert not any('env="staging"' in m for r in cfg["route"]["routes"] for m in r.get("matchers", [])
+                   if r.get("mute_time_intervals"))
+    assert _receiver(cfg["route"], {"alertname": "Tf2kroArgoCDAppDegraded", "env": "prod",
+                                    "component": "gitops", "severity": "critical"}) == "platform-pager"
+    doc = fleet_doc(TEST_MON)
+    doc["spec"]["environments"][0]["syncWindows"] = [_window("deny", "0 8 1 * *", "8h")]
+    text = mon.alertmanager_example(from_dict(doc))
+    assert "Sync windows of dev not translated" in text

@@ -512,8 +512,95 @@ def notifications_configmap(fleet: Fleet, m: Monitoring) -> dict[str, Any]:
             "data": data}
 
 
-def alertmanager_example() -> str:
-    return _data("alertmanager-route.yaml")
+WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+WEEK = 7 * 1440
+_CRON = re.compile(r"(\d{1,2}) (\d{1,2}) \* \* (\*|[0-7](?:-[0-7])?(?:,[0-7](?:-[0-7])?)*)\Z")
+_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?\Z")
+
+
+def _window_minutes(window: dict[str, Any]) -> set[int] | None:
+    """Minutes of the week (0 = Sunday 00:00) an ArgoCD sync window covers, or None for a schedule this does
+    not translate (only `M H * * DOW` crons with an `XhYm` duration: what fleet files use)."""
+    cron = _CRON.match(str(window.get("schedule", "")).strip())
+    dur = _DURATION.match(str(window.get("duration", "")).strip())
+    if not cron or not dur or not any(dur.groups()):
+        return None
+    minute, hour, dows = int(cron.group(1)), int(cron.group(2)), cron.group(3)
+    length = int(dur.group(1) or 0) * 60 + int(dur.group(2) or 0)
+    if minute > 59 or hour > 23 or length <= 0:
+        return None
+    days: set[int] = set()
+    for part in (["0-6"] if dows == "*" else dows.split(",")):
+        lo, _, hi = part.partition("-")
+        days.update(d % 7 for d in range(int(lo), int(hi or lo) + 1))
+    out: set[int] = set()
+    for d in days:
+        start = d * 1440 + hour * 60 + minute
+        out.update((start + i) % WEEK for i in range(min(length, WEEK)))
+    return out
+
+
+def sync_blocked_intervals(windows: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """Alertmanager `time_intervals` entries for the times an environment's sync windows block automated syncs:
+    outside every `allow` window (if there is one) and inside every `deny` window. An Application that is
+    OutOfSync then is expected, so its OutOfSync alert is muted. None when there are no windows, nothing is
+    blocked, or a window cannot be translated (different time zones, an unsupported schedule)."""
+    if not windows:
+        return None
+    zones = {str(w.get("timeZone") or "UTC") for w in windows}
+    spans = [(w.get("kind"), _window_minutes(w)) for w in windows]
+    if len(zones) != 1 or any(m is None for _k, m in spans):
+        return None
+    allow = [m for k, m in spans if k == "allow" and m is not None]
+    open_minutes = set().union(*allow) if allow else set(range(WEEK))
+    for k, m in spans:
+        if k == "deny" and m is not None:
+            open_minutes -= m
+    blocked = set(range(WEEK)) - open_minutes
+    if not blocked:
+        return None
+    by_times: dict[tuple[tuple[str, str], ...], list[str]] = {}
+    for day in range(7):
+        runs: list[tuple[str, str]] = []
+        start = None
+        for i in range(1441):
+            inside = i < 1440 and day * 1440 + i in blocked
+            if inside and start is None:
+                start = i
+            elif not inside and start is not None:
+                runs.append((f"{start // 60:02d}:{start % 60:02d}", f"{i // 60:02d}:{i % 60:02d}"))
+                start = None
+        if runs:
+            by_times.setdefault(tuple(runs), []).append(WEEKDAYS[day])
+    zone = zones.pop()
+    return [{"weekdays": days, "times": [{"start_time": a, "end_time": b} for a, b in times], "location": zone}
+            for times, days in by_times.items()]
+
+
+def alertmanager_example(fleet: Fleet) -> str:
+    """The route example, plus a muted OutOfSync route per environment whose sync windows block syncs (an
+    Application merged on a Friday in prod stays OutOfSync through the weekend deny window: no page for that)."""
+    doc = yaml.safe_load(_data("alertmanager-route.yaml"))
+    header = "".join(line + "\n" for line in _data("alertmanager-route.yaml").splitlines() if line.startswith("#"))
+    intervals, routes, skipped = [], [], []
+    for e in fleet.environments:
+        blocked = sync_blocked_intervals(e.sync_windows)
+        if blocked is None:
+            if e.sync_windows:
+                skipped.append(e.name)
+            continue
+        name = f"{e.name}-sync-blocked"
+        intervals.append({"name": name, "time_intervals": blocked})
+        routes.append({"matchers": ['alertname="Tf2kroArgoCDAppOutOfSync"', f"env={promql_string(e.name)}"],
+                       "receiver": "platform-chat", "mute_time_intervals": [name]})
+    doc["route"]["routes"] = routes + doc["route"]["routes"]
+    if intervals:
+        doc["time_intervals"] = intervals
+    note = ""
+    if skipped:
+        note = (f"# Sync windows of {', '.join(skipped)} not translated (schedule other than `M H * * DOW` or several "
+                "time zones): mute their OutOfSync alerts by hand.\n")
+    return header + note + yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=4096)
 
 
 # --------------------------------------------------------------------------------------------- drift metrics
@@ -589,7 +676,7 @@ def render(fleet: Fleet) -> dict[str, str]:
         "hub/monitoring/kube-state-metrics-crs.yaml": dump_yaml(ksm_documents(fleet, m)),
         "hub/monitoring/grafana-dashboard.yaml": dump_yaml([dashboard_configmap(fleet, m)]),
         "hub/monitoring/argocd-notifications.yaml": dump_yaml([notifications_configmap(fleet, m)]),
-        "examples/alertmanager-route.yaml": alertmanager_example(),
+        "examples/alertmanager-route.yaml": alertmanager_example(fleet),
         "examples/kube-state-metrics-values.yaml": ksm_chart_values(fleet, m),
     }
 
