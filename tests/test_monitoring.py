@@ -552,6 +552,10 @@ def test_dashboard_configmap_is_provisioned_by_the_sidecar(files):
         assert g["x"] + g["w"] <= 24
         cells |= new
     variables = {v["name"] for v in d["templating"]["list"]}
+    bad = copy.deepcopy(d)
+    bad["templating"]["list"].append({"name": "x", "type": "query", "query": "query_result(up)"})
+    with pytest.raises(ToolError, match="label_values"):
+        mon.dashboard_exprs(bad)
     for e in mon.dashboard_exprs(d):
         for var in re.findall(r"\$(\w+)", e):
             assert var in variables, (var, e)

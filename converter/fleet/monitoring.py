@@ -456,14 +456,18 @@ def dashboard(fleet: Fleet) -> dict[str, Any]:
 
 
 def dashboard_exprs(d: dict[str, Any]) -> list[str]:
-    """Every PromQL expression of a dashboard: panel targets and `query_result(...)`-free template variables."""
+    """Every PromQL expression of a dashboard: panel targets and the series selector of each `label_values(...)`
+    query variable. Any other kind of query variable is refused, so no metric reaches the dashboard unchecked."""
     exprs = [t["expr"] for p in d.get("panels", []) for t in p.get("targets", []) if t.get("expr")]
     for v in d.get("templating", {}).get("list", []):
+        if v.get("type") != "query":
+            continue
         q = v.get("query")
         q = q.get("query") if isinstance(q, dict) else q
-        if isinstance(q, str) and q.startswith("label_values("):
-            inner = q[len("label_values("):-1]
-            exprs.append(inner.rsplit(",", 1)[0].strip() if "," in inner else inner)
+        m = re.fullmatch(r"label_values\((.+),\s*[A-Za-z_][A-Za-z0-9_]*\s*\)", str(q).strip())
+        if not m:
+            raise ToolError(f"dashboard variable {v.get('name')!r}: only label_values(<selector>, <label>) is supported")
+        exprs.append(m.group(1).strip())
     return exprs
 
 
