@@ -191,6 +191,21 @@ def test_ksm_config_covers_every_mapped_ack_kind_and_the_policies(files):
                         if rel.startswith("hub/gatekeeper/constraints/") for t in [t.split("\n---\n")[0]]}
     assert {("constraints.gatekeeper.sh", k) for k in constraint_kinds} <= gvks
     assert len(gvks) == len(cfg["spec"]["resources"])  # kube-state-metrics exits on a duplicate entry
+    # the shape of kube-state-metrics' customresourcestate Go types: a misspelt key would only show on the hub, at
+    # start-up or as a missing metric, so the keys are checked here
+    each_keys = {"Gauge": {"path", "valueFrom", "labelsFromPath", "nilIsZero", "labelFromKey"},
+                 "Info": {"path", "labelsFromPath", "labelFromKey"},
+                 "StateSet": {"path", "labelName", "list", "valueFrom", "labelsFromPath"}}
+    for r in cfg["spec"]["resources"]:
+        assert set(r) <= {"groupVersionKind", "metricNamePrefix", "commonLabels", "labelsFromPath", "metrics"}
+        assert set(r["groupVersionKind"]) == {"group", "version", "kind"}
+        for metric in r["metrics"]:
+            assert set(metric) <= {"name", "help", "each", "commonLabels", "labelsFromPath"}
+            kind = metric["each"]["type"]
+            (body_key,) = set(metric["each"]) - {"type"}
+            assert body_key == kind[0].lower() + kind[1:] and set(metric["each"][body_key]) <= each_keys[kind]
+            for path in [*metric["each"][body_key].get("labelsFromPath", {}).values(), *r["labelsFromPath"].values()]:
+                assert isinstance(path, list) and all(isinstance(p, str) and p for p in path)
     for r in cfg["spec"]["resources"]:
         assert r["commonLabels"] == {"cluster": "hub"}
     assert {g for g, _ in gvks} == set(values["rbac"]["extraRules"][1]["apiGroups"])
