@@ -130,6 +130,16 @@ def test_podmonitor_scrapes_gatekeeper_metrics_port_and_labels_the_hub(files):
     assert pm["metadata"]["labels"]["release"] == "kube-prometheus-stack"
 
 
+def test_configmaps_embed_their_files_as_readable_blocks(files):
+    """Config files inside ConfigMaps are literal blocks without YAML anchors (reviewable in a PR diff)."""
+    for rel, key in (("hub/monitoring/kube-state-metrics-crs.yaml", "config.yaml"),
+                     ("hub/monitoring/grafana-dashboard.yaml", "tf2kro-fleet.json"),
+                     ("hub/monitoring/argocd-notifications.yaml", "template.app-deployed")):
+        text = files[rel]
+        assert f"  {key}: |\n" in text and "&id0" not in text and "*id0" not in text
+        assert _docs(files, rel)[0]["data"][key].count("\n") > 3
+
+
 def test_readme_lists_the_monitoring_paths(files):
     assert "`hub/monitoring/`" in files["README.md"] and "`examples/`" in files["README.md"]
 

@@ -125,6 +125,35 @@ def label_key(value: Any, what: str) -> str:
     return value
 
 
+# --------------------------------------------------------------------------------------------- YAML with text blocks
+
+
+class _BlockDumper(yaml.SafeDumper):
+    """Multi-line strings as literal blocks (`|`), no anchors: the ConfigMaps holding a config file, a dashboard or
+    notification templates stay readable in review and in a PR diff (dump_yaml would write one quoted line)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _str_block(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|" if "\n" in data else None)
+
+
+_BlockDumper.add_representer(str, _str_block)
+
+
+def dump_blocks(docs: list[dict[str, Any]]) -> str:
+    return yaml.dump_all(docs, Dumper=_BlockDumper, sort_keys=False, default_flow_style=False, width=4096,
+                         allow_unicode=True)
+
+
+def _text(value: Any) -> str:
+    """A config file embedded in a ConfigMap: YAML, no anchors, multi-line strings as blocks."""
+    return yaml.dump(value, Dumper=_BlockDumper, sort_keys=False, default_flow_style=False, width=4096,
+                     allow_unicode=True)
+
+
 # --------------------------------------------------------------------------------------------- PromQL quoting
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -422,7 +451,7 @@ def ksm_documents(fleet: Fleet, m: Monitoring) -> list[dict[str, Any]]:
     config = ksm_custom_resource_state(fleet, m)
     return [{"apiVersion": "v1", "kind": "ConfigMap",
              "metadata": {"name": KSM_CONFIGMAP, "namespace": m.ksm_namespace, "labels": dict(PART_OF)},
-             "data": {"config.yaml": yaml.safe_dump(config, sort_keys=False, default_flow_style=False, width=4096)}}]
+             "data": {"config.yaml": _text(config)}}]
 
 
 def ksm_chart_values(fleet: Fleet, m: Monitoring) -> str:
@@ -489,7 +518,7 @@ def notifications_configmap(fleet: Fleet, m: Monitoring) -> dict[str, Any]:
     fleet file configures (credentials stay in argocd-notifications-secret: `$slack-token`,
     `$github-privateKey`), and default subscriptions so every Application is covered without annotations."""
     spec = yaml.safe_load(_data("notifications.yaml"))
-    dump = lambda v: yaml.safe_dump(v, sort_keys=False, default_flow_style=False, width=4096)  # noqa: E731
+    dump = _text
     data: dict[str, str] = {}
     if m.argocd_url:
         data["context"] = dump({"argocdUrl": m.argocd_url})
@@ -677,9 +706,9 @@ def render(fleet: Fleet) -> dict[str, str]:
     return {
         "hub/monitoring/prometheusrule.yaml": dump_yaml([prometheus_rule(fleet, m)]),
         "hub/monitoring/podmonitor-gatekeeper.yaml": dump_yaml([pod_monitor(m)]),
-        "hub/monitoring/kube-state-metrics-crs.yaml": dump_yaml(ksm_documents(fleet, m)),
-        "hub/monitoring/grafana-dashboard.yaml": dump_yaml([dashboard_configmap(fleet, m)]),
-        "hub/monitoring/argocd-notifications.yaml": dump_yaml([notifications_configmap(fleet, m)]),
+        "hub/monitoring/kube-state-metrics-crs.yaml": dump_blocks(ksm_documents(fleet, m)),
+        "hub/monitoring/grafana-dashboard.yaml": dump_blocks([dashboard_configmap(fleet, m)]),
+        "hub/monitoring/argocd-notifications.yaml": dump_blocks([notifications_configmap(fleet, m)]),
         "examples/alertmanager-route.yaml": alertmanager_example(fleet),
         "examples/kube-state-metrics-values.yaml": ksm_chart_values(fleet, m),
     }
