@@ -153,6 +153,7 @@ class Fleet:
     traffic: dict[str, Any]
     addons: dict[str, Any] = field(default_factory=dict)  # spec.addons: add-on pipeline settings (fleet/addons.py)
     source: dict[str, str] = field(default_factory=dict)
+    monitoring: dict[str, Any] = field(default_factory=dict)  # read by converter.fleet.monitoring
     base_dir: Path | None = None
     hub: dict[str, Any] = field(default_factory=dict)  # namespace, accountId, region (the hub's store)
 
@@ -341,6 +342,7 @@ def from_dict(doc: dict[str, Any], base_dir: Path | None = None, source: str | N
         policies=dict(spec.get("policies") or {}), traffic=dict(spec.get("traffic") or {}),
         addons=dict(spec.get("addons") or {}),
         source=dict(spec.get("source") or {}), base_dir=base_dir, hub=dict(spec.get("hub") or {}),
+        monitoring=copy.deepcopy(spec.get("monitoring") or {}),
     )
 
 
@@ -635,6 +637,13 @@ def derive_fleet(estate: Any, *, state_ref: str = "", hcl_ref: str = "", repo_ur
                     "targets": {c["name"]: f"ingress.{c['name']}.example.com" for c in clusters},
                 }],
                 "steps": [10, 50, 100],
+            },
+            # alert thresholds (minutes) for hub/monitoring/ (docs/monitoring.md); prod reacts sooner
+            "monitoring": {
+                "namespace": "monitoring",
+                "hubCluster": "hub",
+                "thresholds": {"outOfSyncMinutes": 30, "degradedMinutes": 15, "ackNotSyncedMinutes": 30},
+                "environments": {"prod": {"outOfSyncMinutes": 15, "degradedMinutes": 5}},
             },
         },
     }

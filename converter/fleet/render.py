@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from converter.emit.writer import dump_yaml
-from converter.fleet import argocd, externalsecrets, flagger
+from converter.fleet import argocd, externalsecrets, flagger, monitoring
 from converter.fleet.config import Fleet, check_fleet_names
 from converter.gcpause import gc_paused
 from converter.model import ToolError
@@ -156,6 +156,7 @@ def render_fleet(fleet: Fleet, estate: Any = None) -> dict[str, str]:
     # the Suite uses the bundled constraints (default parameters): its cases are written against those
     for rel, text in gator_suite(load_policies(), load_cases(), dump_yaml).items():
         files[f"policies/gator/{rel}"] = text
+    files.update(monitoring.render(fleet))
     files["README.md"] = readme(fleet, files)
     return files
 
@@ -187,12 +188,14 @@ Commit this directory to `{fleet.repo_url}` at `{fleet.path}/` (revision `{fleet
 | `bootstrap/root-app.yaml` | applied once: `kubectl apply -n {fleet.argocd_namespace} -f bootstrap/root-app.yaml` | app-of-apps over `hub/` |
 | `hub/argocd/` | bootstrap | AppProjects per environment, cluster Secrets, ApplicationSets |
 | `hub/gatekeeper/` | bootstrap | ConstraintTemplates (wave 0), Constraints (wave 1), Config (sync of eks Clusters for the skew check) |
+| `hub/monitoring/` | bootstrap | PrometheusRule, Gatekeeper PodMonitor, kube-state-metrics custom-resource config, Grafana dashboard, argocd-notifications-cm (docs/monitoring.md) |
 | `hub/external-secrets/` | bootstrap | ClusterSecretStore (IRSA) + ExternalSecrets the ACK objects need on the hub |
 | `platform/base/` | ApplicationSet `platform-base` (every cluster) | ExternalSecrets for workloads, flagger-loadtester |
 | `platform/stores/<account>-<region>/` | ApplicationSet `platform-base` (clusters of that account and region) | ClusterSecretStore + IRSA ServiceAccount of the account, namespaced SecretStores |
 | `apps/<app>/envs/<env>/` | ApplicationSet `<app>` (matrix: these directories × clusters with `env=<env>`) | `values.yaml` overrides, `manifests/` (Canary, ExternalSecret) |
 | `patches/` | not synced | kustomize Component for the `tf2kro convert` output: `spec.masterUserPassword` → the ExternalSecret's Secret |
 | `policies/gator/` | not synced | `gator verify policies/gator/suite.yaml` in CI |
+| `examples/` | not synced | Alertmanager route for the tf2kro alerts, kube-state-metrics chart values (mount + RBAC for the custom-resource config) |
 | `review/applications/` | not synced | the Applications the ApplicationSets render for today's clusters |
 
 Cluster Secrets hold no token: ArgoCD authenticates with `awsAuthConfig` (IAM role, `aws eks get-token`); the CA
