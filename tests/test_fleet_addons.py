@@ -52,11 +52,13 @@ INSTALLED = {
 
 
 def _fleet_doc(soak="3d"):
-    """The sample fleet with a dev (1.30) and a prod (1.29) cluster next to staging, the ALB controller in all
-    three environments."""
+    """The sample fleet's staging cluster with a dev (1.30) and a prod (1.29) cluster next to it, the ALB controller
+    in all three environments (the sample's hand-added second-account cluster left out: INSTALLED has no data
+    for it, which is `not checked`, tested on its own)."""
     doc = yaml.safe_load(FLEET.read_text())
     spec = doc["spec"]
     base = spec["clusters"][0]
+    spec["clusters"] = [base]
     for name, env, ver in (("platform-dev", "dev", "1.30"), ("platform-prod", "prod", "1.29")):
         c = copy.deepcopy(base)
         c.update(name=name, env=env, version=ver, server=f"https://{name}.example.com")
@@ -296,7 +298,9 @@ def test_state_path_patches_the_convert_rgd(tmp_path):
                                     "--addon-config", str(CONFIGS), "--offline", "--root", "sample",
                                     "--helm-index", f"aws-load-balancer-controller={INDEX}", "--out", str(out)],
                              catch_exceptions=False)
-    assert res.exit_code == 1, res.output
+    # the sample's hand-added second-account cluster is in no state: not checked (2), the bumps are still written
+    assert res.exit_code == 2, res.output
+    assert "not checked: cluster platform-prod-use1" in res.output
     (d,) = out.glob("*-staging-eks-vpc-cni")
     comp = _docs(d / "rgd-patch" / "kustomization.yaml")[0]
     assert comp["kind"] == "Component"
