@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from converter.ci.fleet import fleet_ci_files, fleet_ci_readme
 from converter.emit.writer import dump_yaml
 from converter.fleet import argocd, externalsecrets, flagger
 from converter.fleet.config import Fleet, check_fleet_names
@@ -140,7 +141,8 @@ def render_fleet(fleet: Fleet, estate: Any = None) -> dict[str, str]:
     # the Suite uses the bundled constraints (default parameters): its cases are written against those
     for rel, text in gator_suite(load_policies(), load_cases(), dump_yaml).items():
         files[f"policies/gator/{rel}"] = text
-    files["README.md"] = readme(fleet, files)
+    files.update(fleet_ci_files(fleet, files))  # converter.ci: platform project, GPG keyring, CI, CODEOWNERS
+    files["README.md"] = readme(fleet, files) + fleet_ci_readme(fleet, files)
     return files
 
 
