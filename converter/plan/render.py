@@ -175,6 +175,7 @@ def plan_output_run(env: str):
     def index(paths: list[str], read) -> dict[str, str]:
         import json
 
+        from converter.ci.plan import plan_ci_files
         from converter.model import ToolError
 
         docs = []
@@ -193,7 +194,7 @@ def plan_output_run(env: str):
                                     "re-run its `tf2kro plan --env` or remove its files", source=rel)
                 docs.append(doc)
         docs.sort(key=lambda d: d["env"])
-        return {"CODEOWNERS": codeowners(docs), "README.md": index_readme(docs)}
+        return {"CODEOWNERS": codeowners(docs), "README.md": index_readme(docs), **plan_ci_files(docs)}
 
     return OutputRun(command=f"plan --env {env}", scope_of=scope_of, replaces=lambda scope: scope == f"plan:{env}",
                      index=index, index_scope="plan:index")
