@@ -21,8 +21,12 @@ def _command(words: list[str]) -> tuple[click.Command, list[str]]:
     """The click command named by `tf2kro <words...>` and the remaining words."""
     cmd: click.Command = main
     rest = list(words)
-    while isinstance(cmd, click.Group) and rest and rest[0] in cmd.commands:
-        cmd = cmd.commands[rest.pop(0)]
+    while isinstance(cmd, click.Group) and rest:
+        sub = cmd.get_command(click.Context(cmd), rest[0])  # the top-level group loads its commands lazily
+        if sub is None:
+            break
+        rest.pop(0)
+        cmd = sub
     return cmd, rest
 
 
