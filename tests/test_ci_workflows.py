@@ -417,3 +417,25 @@ def test_gator_script_not_checked_without_gator(tmp_path):
     assert res.returncode == 2 and "not checked" in res.stderr
     res = subprocess.run(["sh", "ci/gator-verify.sh", "nowhere"], cwd=repo, env=env, capture_output=True, text=True)
     assert res.returncode == 0 and "nothing to verify" in res.stdout
+
+
+@pytest.mark.moto
+def test_drift_script_end_to_end_against_moto(moto, tmp_path):
+    """The real tf2kro through ci/drift.sh against a moto server (boto3 honours AWS_ENDPOINT_URL): one capture
+    (scrubbed, 0600), both reports from it, and exit 2 because moto cannot serve every EKS read — not checked is
+    never green."""
+    repo = _script_dir(tmp_path, ("drift.sh",))
+    out = tmp_path / "r"
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "AWS_ENDPOINT_URL": moto.url,
+           "TARGET": "staging-sample", "STATE": str(REPO_ROOT / "samples" / "estate" / "terraform.tfstate"),
+           "REGION": "eu-west-1", "OUT": str(out)}
+    res = subprocess.run(["sh", "ci/drift.sh"], cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 2, res.stdout[-2000:] + res.stderr[-2000:]
+    assert (out / "exit-code").read_text() == "2\n"
+    assert (out / "capture.json").stat().st_mode & 0o777 == 0o600
+    assert "NOT CHECKED" in res.stderr and "deleted" in res.stderr
+    from junitparser import JUnitXml
+
+    suites = list(JUnitXml.fromfile(str(out / "drift.xml")))
+    assert sum(s.tests for s in suites) > 0
+    assert "not checked" in (out / "drift.md").read_text().lower()

@@ -170,7 +170,7 @@ Commit this directory to `{fleet.repo_url}` at `{fleet.path}/` (revision `{fleet
 
 | path | synced by | content |
 |---|---|---|
-| `bootstrap/root-app.yaml` | applied once: `kubectl apply -n {fleet.argocd_namespace} -f bootstrap/root-app.yaml` | app-of-apps over `hub/` |
+| `bootstrap/root-app.yaml` | applied once, with the keyring and its project (see *Signed commits and bootstrap*) | app-of-apps over `hub/`, in AppProject `platform` |
 | `hub/argocd/` | bootstrap | AppProjects per environment, cluster Secrets, ApplicationSets |
 | `hub/gatekeeper/` | bootstrap | ConstraintTemplates (wave 0), Constraints (wave 1), Config (sync of eks Clusters for the skew check) |
 | `hub/external-secrets/` | bootstrap | ClusterSecretStore (IRSA) + ExternalSecrets the ACK objects need on the hub |
