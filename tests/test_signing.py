@@ -289,3 +289,15 @@ def test_fleet_path_cannot_break_out_of_the_workflow(path):
     for job in doc["jobs"].values():
         assert job["defaults"]["run"]["working-directory"] == (path or ".")
     assert doc.get(True) or doc.get("on")  # still a workflow with its trigger (PyYAML reads `on` as True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_key_ids_are_hex_or_refused(value):
+    """Property: whatever is written as a key id, what reaches signatureKeys and the ConfigMap keys is 16/40/64
+    upper-case hex digits (the long id after long_id), or the fleet file is refused."""
+    try:
+        kid = gpg.long_id(gpg.normalise_key_id(value, "id"))
+    except ToolError:
+        return
+    assert len(kid) == 16 and all(c in "0123456789ABCDEF" for c in kid)
