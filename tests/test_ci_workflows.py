@@ -320,8 +320,6 @@ def test_combined_report_counts_a_missing_target_as_not_checked(tmp_path):
         if xml:
             (d / "drift.xml").write_text('<testsuites><testsuite name="tf2kro diff" tests="1">'
                                          '<testcase name="x"/></testsuite></testsuites>')
-    if shutil.which("jq") is None:
-        pytest.skip("jq is not installed")
     res = subprocess.run(["sh", "ci/drift-combine.sh", "in", "out", "t.json"], cwd=repo, capture_output=True, text=True)
     assert res.returncode == 2, res.stdout + res.stderr  # c never reported
     md = (repo / "out" / "drift.md").read_text()
@@ -332,6 +330,13 @@ def test_combined_report_counts_a_missing_target_as_not_checked(tmp_path):
     (repo / "in" / "drift-c" / "exit-code").write_text("1\n")
     res = subprocess.run(["sh", "ci/drift-combine.sh", "in", "out", "t.json"], cwd=repo, capture_output=True, text=True)
     assert res.returncode == 1
+    # a damaged report, or a targets file that cannot be read, is "not checked" (2), never "findings" (1)
+    (repo / "in" / "drift-b" / "drift.xml").write_text("<testsuites><testsuite")
+    res = subprocess.run(["sh", "ci/drift-combine.sh", "in", "out", "t.json"], cwd=repo, capture_output=True, text=True)
+    assert res.returncode == 2 and "damaged" in (repo / "out" / "drift.md").read_text()
+    (repo / "t.json").write_text("{")
+    res = subprocess.run(["sh", "ci/drift-combine.sh", "in", "out2", "t.json"], cwd=repo, capture_output=True, text=True)
+    assert res.returncode == 2 and "not checked" in res.stderr
 
 
 @pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed")

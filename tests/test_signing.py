@@ -301,3 +301,13 @@ def test_key_ids_are_hex_or_refused(value):
     except ToolError:
         return
     assert len(kid) == 16 and all(c in "0123456789ABCDEF" for c in kid)
+
+
+@pytest.mark.parametrize("revision,include", [("main", "refs/heads/main"), ("release/2025", "refs/heads/release/2025"),
+                                              ("HEAD", "~DEFAULT_BRANCH"), ("v1.4.0", "~DEFAULT_BRANCH"),
+                                              ("3f9c2e1", "~DEFAULT_BRANCH")])
+def test_ruleset_protects_the_branch_argocd_follows(revision, include):
+    doc = _fleet_doc()
+    doc["spec"]["gitops"]["revision"] = revision
+    files = render_fleet(from_dict(doc))
+    assert json.loads(files[approval.RULESET_FILE])["conditions"]["ref_name"]["include"] == [include]

@@ -8,6 +8,7 @@ ruleset come from `spec.approval`; the ruleset's required checks are the job nam
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -62,6 +63,14 @@ def _codeowners(fleet: Fleet) -> str:
     return approval.codeowners(rules, head)
 
 
+def _branch(revision: str) -> str | None:
+    """The branch ArgoCD follows, if `gitops.revision` names one (HEAD, a tag-like `v1.2` or a commit: the
+    repository's default branch is protected instead)."""
+    if revision in ("", "HEAD") or re.fullmatch(r"[0-9a-f]{7,40}|v?\d+(\.\d+)*", revision):
+        return None
+    return revision
+
+
 def fleet_ci_files(fleet: Fleet, files: dict[str, str]) -> dict[str, str]:
     """The files this module adds to a fleet tree; `files` is the tree rendered so far (its hub/ objects decide
     what the platform project may create)."""
@@ -80,7 +89,7 @@ def fleet_ci_files(fleet: Fleet, files: dict[str, str]) -> dict[str, str]:
     ap = fleet.approval
     out[approval.RULESET_FILE] = approval.ruleset_json(approval.ruleset(
         f"tf2kro fleet {fleet.name}", workflows.job_names(pr), int(ap.get("requiredApprovals") or 1),
-        ap.get("branch") or fleet.revision))
+        ap.get("branch") or _branch(fleet.revision)))
     return out
 
 
