@@ -229,7 +229,11 @@ def test_fan_out_one_step_per_account_with_irsa():
         t = templates[step["template"]]
         assert t["serviceAccountName"] == "tf2kro-drift-" + step["name"].split("-")[1]
         assert t["container"]["command"] == ["/bin/sh", "/work/src/ci/drift.sh"]
-    assert "`qa`" in files["ci/README.md"]
+    assert "- `qa`: its plan.json has no account or region" in files["ci/README.md"]
+    # a state CI cannot name (absolute local path) leaves that plan out, with the reason; the plan run still works
+    files = plan_ci_files(plans + [_plan_doc("stage", "network", "333333333333", "eu-west-1", "/home/me/x.tfstate")])
+    assert "- `stage`: drift target 'stage-network': invalid state" in files["ci/README.md"]
+    assert "stage-network" not in files[TARGETS_FILE] and "333333333333" not in files[CRON_FILE]
     assert [t["name"] for t in json.loads(files[TARGETS_FILE])["targets"]] == ["dev-eks", "dev-network", "prod-network"]
 
 

@@ -59,7 +59,7 @@ EXAMPLES: dict[str, list[str]] = {
         "tf2kro fleet upgrade --config fleet.yaml --cluster prod-eu --to 1.31 --out upgrade/",
     ],
     "fleet init": [
-        f"tf2kro fleet init {ST} --hcl . --out fleet.yaml",
+        f"tf2kro fleet init {ST} --hcl . --signing-key release-bot.asc --out fleet.yaml",
         f"tf2kro fleet init {ST} --progressive ingress-nginx=canary --out fleet.yaml --force",
     ],
     "fleet upgrade": [
