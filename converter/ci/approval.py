@@ -94,6 +94,6 @@ Apply it once (repository admin; `gh` authenticated):
 gh api --method POST "repos/OWNER/REPO/rulesets" --input {RULESET_FILE}
 ```
 
-After a change of the checks (a new drift target), update it: `gh api "repos/OWNER/REPO/rulesets"` lists the id,
+After a change of the required checks (e.g. a new drift target), update it: `gh api "repos/OWNER/REPO/rulesets"` lists the id,
 then `gh api --method PUT "repos/OWNER/REPO/rulesets/ID" --input {RULESET_FILE}`.
 """
