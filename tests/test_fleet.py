@@ -30,7 +30,8 @@ PLANTED = [
     "k8s-aws-v1.",
 ]
 INIT_ARGS = ["fleet", "init", "--state", "samples/estate/terraform.tfstate", "--hcl", "samples/estate",
-             "--progressive", "aws-load-balancer-controller=bluegreen", "--out", "samples/fleet.yaml"]
+             "--progressive", "aws-load-balancer-controller=bluegreen",
+             "--signing-key", "samples/fleet-signing-key.asc", "--out", "samples/fleet.yaml"]
 
 
 def _run(*args):
@@ -169,10 +170,11 @@ def test_cluster_secret_uses_iam_auth_and_no_token(files, fleet):
 
 def test_projects_rbac_windows_signatures(files):
     projects = {d["metadata"]["name"]: d for _r, d in _docs(files) if d["kind"] == "AppProject"}
-    assert set(projects) == {"dev", "staging", "prod"}
+    assert set(projects) == {"dev", "staging", "prod", "platform"}
     for p in projects.values():
-        assert p["spec"]["signatureKeys"] == [{"keyID": "4AEE18F83AFDEB23"}]
-        assert {r["name"] for r in p["spec"]["roles"]} >= {"admin", "deployer"}
+        assert p["spec"]["signatureKeys"] == [{"keyID": "470D4DCDFF9796CC"}]  # samples/fleet-signing-key.asc
+        assert {r["name"] for r in p["spec"]["roles"]} >= ({"admin"} if p["metadata"]["name"] == "platform"
+                                                          else {"admin", "deployer"})
     assert {w["kind"] for w in projects["prod"]["spec"]["syncWindows"]} == {"allow", "deny"}
     assert "syncWindows" not in projects["staging"]["spec"]
 

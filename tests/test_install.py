@@ -73,5 +73,10 @@ def test_wheel_install_converts_the_sample_and_validates_it_offline(installed, t
     assert res.returncode == 0, res.stdout + res.stderr
     assert " 0 errors" in res.stdout and " 0 objects" not in res.stdout
 
+    # the CI templates and step scripts (converter/ci package data) ship in the wheel
+    res = _sh([str(bindir / "tf2kro"), "plan", "--sample", "--out", "p"], cwd, env)
+    assert res.returncode == 0, res.stderr
+    assert (cwd / "p" / ".github" / "workflows" / "tf2kro-pr.yml").is_file() and (cwd / "p" / "ci" / "drift.sh").is_file()
+
     res = _sh([str(bindir / "tf2kro"), "convert", "--out", "o2"], cwd, env)
     assert res.returncode == 2 and "--state" in res.stderr and not (cwd / "o2").exists()

@@ -88,8 +88,11 @@ def fleet(ctx, config_path, out_dir, force):
 @click.option("--repo-url", default="", help="Git repository ArgoCD syncs the fleet output from.")
 @click.option("--progressive", multiple=True, metavar="APP=canary|bluegreen",
               help="Mark an application for Flagger progressive delivery (repeatable).")
+@click.option("--signing-key", "signing_keys", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="ASCII-armored GPG public key (`gpg --armor --export KEYID > FILE`) whose signatures ArgoCD requires "
+                   "on every synced commit (repeatable; its id is computed from the key; a private key is refused).")
 @no_cache_option
-def init(state_path, hcl_dir, out_path, force, repo_url, progressive):
+def init(state_path, hcl_dir, out_path, force, repo_url, progressive, signing_keys):
     """Derive a fleet file from a state: clusters (aws_eks_cluster), applications (helm_release), secrets."""
     from converter.emit.writer import check_no_secrets
     from converter.fleet.config import check_schema, derive_fleet, dump_fleet
@@ -111,7 +114,11 @@ def init(state_path, hcl_dir, out_path, force, repo_url, progressive):
             return ""
         return os.path.relpath(os.path.abspath(p), base)
 
-    doc = derive_fleet(estate, state_ref=rel(state_path), hcl_ref=rel(hcl_dir), repo_url=repo_url, progressive=marks)
+    from converter.ci.gpg import read_public_key_file
+
+    keys = [read_public_key_file(p) for p in signing_keys]
+    doc = derive_fleet(estate, state_ref=rel(state_path), hcl_ref=rel(hcl_dir), repo_url=repo_url, progressive=marks,
+                       signing_keys=keys)
     unknown = set(marks) - {a["name"] for a in doc["spec"]["applications"]}
     if unknown:
         raise click.UsageError(f"--progressive: no application named {', '.join(sorted(unknown))}")
@@ -122,6 +129,8 @@ def init(state_path, hcl_dir, out_path, force, repo_url, progressive):
     spec = doc["spec"]
     click.echo(f"wrote {out_path}: {len(spec['clusters'])} clusters, {len(spec['applications'])} applications, "
                f"{len(spec['externalSecrets']['secrets'])} external secrets")
+    if not keys:
+        click.echo("note: no --signing-key: ArgoCD will sync unsigned commits until spec.gitSigning.keys is set", err=True)
 
 
 @fleet.command("schema", short_help="Print the JSON Schema of the fleet file.")

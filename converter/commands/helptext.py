@@ -64,7 +64,7 @@ EXAMPLES: dict[str, list[str]] = {
         "tf2kro fleet addons --config fleet.yaml --addon-versions addon-versions.json --out addon-bumps/",
     ],
     "fleet init": [
-        f"tf2kro fleet init {ST} --hcl . --out fleet.yaml",
+        f"tf2kro fleet init {ST} --hcl . --signing-key release-bot.asc --out fleet.yaml",
         f"tf2kro fleet init {ST} --progressive ingress-nginx=canary --out fleet.yaml --force",
     ],
     "fleet upgrade": [

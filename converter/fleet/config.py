@@ -156,6 +156,9 @@ class Fleet:
     monitoring: dict[str, Any] = field(default_factory=dict)  # read by converter.fleet.monitoring
     base_dir: Path | None = None
     hub: dict[str, Any] = field(default_factory=dict)  # namespace, accountId, region (the hub's store)
+    # spec.gitSigning.keys, checked (converter.ci.gpg): their ids are also in signature_keys
+    signing_keys: list[Any] = field(default_factory=list)
+    approval: dict[str, Any] = field(default_factory=dict)  # spec.approval (CODEOWNERS, branch protection)
 
     def env(self, name: str) -> Environment | None:
         return next((e for e in self.environments if e.name == name), None)
@@ -329,13 +332,19 @@ def from_dict(doc: dict[str, Any], base_dir: Path | None = None, source: str | N
             account_id=str(s.get("accountId", "")), region=str(s.get("region", "")),
         ))
     store = dict((spec.get("externalSecrets") or {}).get("store") or {})
+    from converter.ci.gpg import long_id, normalise_key_id, parse_public_key
+
+    signing = [parse_public_key(k.get("id"), k.get("publicKey"), f"fleet file: gitSigning.keys[{i}]")
+               for i, k in enumerate((spec.get("gitSigning") or {}).get("keys") or [])]
+    key_ids = list(dict.fromkeys([k.key_id for k in signing] + [
+        long_id(normalise_key_id(k, f"fleet file: gitops.signatureKeys[{i}]")) for i, k in enumerate(gitops.get("signatureKeys") or [])]))
     return Fleet(
         name=(doc.get("metadata") or {}).get("name", "fleet"),
         repo_url=gitops.get("repoURL", "https://git.example.com/platform/fleet.git"),
         revision=gitops.get("revision", "main"),
         path=str(gitops.get("path", "fleet")).strip("/"),
         argocd_namespace=gitops.get("argocdNamespace", "argocd"),
-        signature_keys=[str(k) for k in gitops.get("signatureKeys") or []],
+        signature_keys=key_ids,
         deployer_role=gitops.get("deployerRole", "argocd-deployer"),
         hub_namespace=(spec.get("hub") or {}).get("namespace", "infrastructure"),
         environments=envs, clusters=clusters, applications=apps, external_secrets=ess, store=store,
@@ -343,6 +352,7 @@ def from_dict(doc: dict[str, Any], base_dir: Path | None = None, source: str | N
         addons=dict(spec.get("addons") or {}),
         source=dict(spec.get("source") or {}), base_dir=base_dir, hub=dict(spec.get("hub") or {}),
         monitoring=copy.deepcopy(spec.get("monitoring") or {}),
+        signing_keys=signing, approval=dict(spec.get("approval") or {}),
     )
 
 
@@ -465,7 +475,7 @@ def _infer_env(name: str, tag_env: str, env_names: list[str]) -> str:
 
 
 def derive_fleet(estate: Any, *, state_ref: str = "", hcl_ref: str = "", repo_url: str = "",
-                 progressive: dict[str, str] | None = None) -> dict[str, Any]:
+                 progressive: dict[str, str] | None = None, signing_keys: list[Any] | None = None) -> dict[str, Any]:
     """A fleet file (as a dict, ready to dump) derived from a loaded estate. Never contains a sensitive value."""
     progressive = progressive or {}
     insts = [i for i in estate.state.instances if i.mode == "managed"]
@@ -592,8 +602,12 @@ def derive_fleet(estate: Any, *, state_ref: str = "", hcl_ref: str = "", repo_ur
                 "path": "fleet",
                 "argocdNamespace": "argocd",
                 "deployerRole": "argocd-deployer",
-                "signatureKeys": ["4AEE18F83AFDEB23"],
             },
+            # the keys come from `fleet init --signing-key FILE` only: a key id in code would be trusted by every fleet
+            **({"gitSigning": {"keys": [{"id": k.key_id, "publicKey": k.armored} for k in signing_keys]}}
+               if signing_keys else {}),
+            "approval": {"owners": ["@example-org/platform-admins"],
+                         "environmentOwners": {"prod": ["@example-org/release-managers"]}, "requiredApprovals": 1},
             "hub": {"namespace": "infrastructure"},
             "environments": [
                 {"name": "dev", "groups": {"admin": ["platform-admins"], "deployer": ["dev-team"]}},
@@ -758,4 +772,18 @@ def dump_fleet(doc: dict[str, Any]) -> str:
               "# No secret values: sensitive settings are Secrets Manager references resolved by External Secrets.\n"
               "# Schema (editor completion): `tf2kro fleet schema > fleet.schema.json`, then add the line\n"
               "#   # yaml-language-server: $schema=fleet.schema.json\n")
-    return header + yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=4096, allow_unicode=True)
+    return header + yaml.dump(doc, Dumper=_FleetDumper, sort_keys=False, default_flow_style=False, width=4096,
+                              allow_unicode=True)
+
+
+class _FleetDumper(yaml.SafeDumper):
+    """safe_dump, with multi-line strings (armored public keys) as literal blocks so they stay pasteable."""
+
+
+def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    if "\n" in data and all(ln == ln.rstrip() for ln in data.splitlines()):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+
+
+_FleetDumper.add_representer(str, _str_presenter)

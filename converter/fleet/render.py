@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from converter.ci.fleet import fleet_ci_files, fleet_ci_readme
 from converter.emit.writer import dump_yaml
 from converter.fleet import argocd, externalsecrets, flagger, monitoring
 from converter.fleet.config import Fleet, check_fleet_names
@@ -157,7 +158,8 @@ def render_fleet(fleet: Fleet, estate: Any = None) -> dict[str, str]:
     for rel, text in gator_suite(load_policies(), load_cases(), dump_yaml).items():
         files[f"policies/gator/{rel}"] = text
     files.update(monitoring.render(fleet))
-    files["README.md"] = readme(fleet, files)
+    files.update(fleet_ci_files(fleet, files))  # converter.ci, last: the platform project allows what hub/ holds
+    files["README.md"] = readme(fleet, files) + fleet_ci_readme(fleet, files)
     return files
 
 
@@ -185,7 +187,7 @@ Commit this directory to `{fleet.repo_url}` at `{fleet.path}/` (revision `{fleet
 
 | path | synced by | content |
 |---|---|---|
-| `bootstrap/root-app.yaml` | applied once: `kubectl apply -n {fleet.argocd_namespace} -f bootstrap/root-app.yaml` | app-of-apps over `hub/` |
+| `bootstrap/root-app.yaml` | applied once, with the keyring and its project (see *Signed commits and bootstrap*) | app-of-apps over `hub/`, in AppProject `platform` |
 | `hub/argocd/` | bootstrap | AppProjects per environment, cluster Secrets, ApplicationSets |
 | `hub/gatekeeper/` | bootstrap | ConstraintTemplates (wave 0), Constraints (wave 1), Config (sync of eks Clusters for the skew check) |
 | `hub/monitoring/` | bootstrap | PrometheusRule, Gatekeeper PodMonitor, kube-state-metrics custom-resource config, Grafana dashboard, argocd-notifications-cm (docs/monitoring.md) |

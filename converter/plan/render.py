@@ -228,6 +228,7 @@ def plan_output_run(env: str | list[str]):
     def index(paths: list[str], read) -> dict[str, str]:
         import json
 
+        from converter.ci.plan import plan_ci_files
         from converter.model import ToolError
 
         docs = []
@@ -245,7 +246,7 @@ def plan_output_run(env: str | list[str]):
                     raise ToolError("cannot index the plan of another environment (not a tf2kro plan.json); "
                                     "re-run its `tf2kro plan --env` or remove its files", source=rel)
                 docs.append(doc)
-        return index_files(docs)
+        return {**index_files(docs), **plan_ci_files(sorted(docs, key=lambda d: (d.get("order") or 0, d["env"])))}
 
     label = env if isinstance(env, str) else " --env ".join(env)
     return OutputRun(command=f"plan --env {label}", scope_of=scope_of,
