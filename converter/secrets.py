@@ -25,7 +25,7 @@ _NOT_SECRET = re.compile(
 )
 
 # Shapes that are secrets wherever they appear (for the leak scanner and as a last guard in emitters).
-PEM_BLOCK = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+PEM_BLOCK = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY(?: BLOCK)?-----")  # PEM, OpenSSH and OpenPGP armor
 AWS_SECRET_KEY = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])")
 AWS_ACCESS_KEY_ID = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b")
 #: Public AWS resource-id shapes. A data source marks every value it reads sensitive (`aws_ssm_parameter.value`

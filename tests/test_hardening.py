@@ -331,6 +331,8 @@ def _convert_and_scan(state: Path, hcl: Path | None, out: Path) -> list[str]:
 def test_leak_scanner_finds_planted_shapes() -> None:
     assert _leaks("password: hunter2-secret-99", ["hunter2-secret-99"])
     assert _leaks("-----BEGIN RSA PRIVATE KEY-----\nabc", [])
+    assert _leaks("-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQdGBGSJ", [])  # a GPG secret key (fleet signing keys)
+    assert not _leaks("-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEZ", [])  # the public half is what ArgoCD gets
     assert _leaks("accessKeyID: AKIAIOSFODNN7EXAMPLE", [])
     assert _leaks('aws_secret_access_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"', [])
     # no false positives on hashes and ordinary ids
