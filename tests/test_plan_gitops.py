@@ -239,8 +239,11 @@ def test_prod_codeowners_and_sync_window(three_envs):
             d = ph["dir"]
             for path in (f"/environments/{env}/{d}/", f"/terraform/{env}/{d}/", f"/environments/{env}/argocd/{d}.yaml"):
                 owners = next(ln.split()[1:] for ln in rules if ln.split()[0] == path)
-                assert ph["owners"].split()[0] in owners
-                assert ("@platform-prod-approvers" in owners) == (env == "prod"), (path, owners)
+                # GitHub: any one owner of a rule approves, so prod rules name the prod approvers alone
+                assert owners == (["@platform-prod-approvers"] if env == "prod" else ph["owners"].split()), (path, owners)
+    # the CI that gates every environment: with prod in the tree, only the prod approvers own it
+    assert [ln.split()[1:] for ln in rules if ln.split()[0] in ("/.github/", "/ci/")] == [["@platform-prod-approvers"]] * 2
+    assert any(ln.startswith("# prod: production — only @platform-prod-approvers approve") for ln in co)
     assert next(ln for ln in rules if ln.startswith("/environments/dev/01-network/")).split()[1:] == ["@acme/net"]
     for env in ENVS:
         for f in (out / "environments" / env / "argocd").glob("*.yaml"):
@@ -428,7 +431,7 @@ def test_separate_runs_merge_index_and_health(tmp_path):
     assert f"resource.customizations.health.{INSTANCE_GROUP}_ProdNetNetwork" in cm
     co = (out / "CODEOWNERS").read_text()
     assert "/environments/dev/01-network/ @platform-network\n" in co
-    assert "/environments/prod/01-network/ @platform-network @platform-prod-approvers\n" in co
+    assert "/environments/prod/01-network/ @platform-prod-approvers\n" in co
     assert (out / "environments/dev/argocd/01-network.yaml").exists()
 
 
@@ -608,9 +611,10 @@ def test_codeowners_rules_stay_one_rule_per_line(owners):
         return
     doc = {"env": "prod", "prod": True, "prod_owners": value, "phases": [{"dir": "01-network", "owners": "@net", "argocd": None}]}
     lines = [ln for ln in codeowners([doc]).splitlines() if not ln.startswith("#")]
-    assert len(lines) == 2
+    assert [ln.split()[0] for ln in lines] == ["/.github/", "/ci/", "/environments/prod/01-network/",
+                                               "/terraform/prod/01-network/"]
     for ln in lines:
-        assert ln.split()[1:] == ["@net", *value.split()] and "#" not in ln and "\r" not in ln
+        assert ln.split()[1:] == list(dict.fromkeys(value.split())) and "#" not in ln and "\r" not in ln
 
 
 @settings(max_examples=150, deadline=None)

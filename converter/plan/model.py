@@ -158,7 +158,7 @@ class Plan:
     environments: list[str] = field(default_factory=list)
     predecessor: str | None = None
     prod: bool = False
-    prod_owners: str | None = None  # added to every CODEOWNERS rule of a prod environment
+    prod_owners: str | None = None  # the owners of every CODEOWNERS rule of a prod environment (alone)
     sync_window: dict[str, Any] | None = None  # the ArgoCD sync window of a prod environment
 
     def phase(self, name: str) -> PhasePlan:

@@ -278,7 +278,8 @@ def _gate(pp: PhasePlan, plan: Plan) -> str:
     """Which environment goes before this one, and the exit checks of its phase this PR waits for."""
     envs = plan.environments or [plan.env]
     order = " → ".join(f"**{e}**" if e == plan.env else e for e in envs)
-    prod = (f"\n\n**Production**: CODEOWNERS require {plan.prod_owners}"
+    prod = (f"\n\n**Production**: CODEOWNERS require an approval from {plan.prod_owners} (the phase owners "
+            f"{pp.owners} review)"
             + ("; ArgoCD syncs only in the AppProject's sync window "
                f"(`{plan.sync_window['schedule']}` for {plan.sync_window['duration']}, {plan.sync_window['timeZone']})"
                if plan.sync_window else "") + "." if plan.prod else "")

@@ -140,8 +140,10 @@ def external_secrets(pp: PhasePlan, plan: Plan) -> list[dict[str, Any]]:
 
 
 def _owners_of(doc: dict[str, Any], owners: str) -> str:
-    extra = doc.get("prod_owners") if doc.get("prod") else None
-    return f"{owners} {extra}" if extra and extra not in owners.split() else owners
+    """The owners of one CODEOWNERS rule. On GitHub any one owner listed on a rule can approve, so a prod rule lists
+    the prod owners alone: listing the phase team beside them would let that team approve prod by itself (the
+    phase team still reviews: the comment above the rules and the PR body name it)."""
+    return (doc.get("prod_owners") or owners) if doc.get("prod") else owners
 
 
 def codeowners(plans: list[dict[str, Any]]) -> str:
@@ -149,10 +151,20 @@ def codeowners(plans: list[dict[str, Any]]) -> str:
     environment's rules add --prod-owners; the ArgoCD file of a phase (where read-only → adopt is switched) is
     owned like the phase, the rest of the environment's argocd/ directory by every phase owner."""
     lines = ["# tf2kro plan: owners per phase directory (--owners PHASE=@team; prod adds --prod-owners)"]
+    # The CI (workflows, step scripts, drift targets with their read-only roles, the ruleset) gates every phase of
+    # every environment: with a prod environment in the tree only its owners approve a change to it, else any
+    # phase owner does.
+    prod_owners = [o for doc in plans if doc.get("prod") for o in str(doc.get("prod_owners") or "").split()]
+    every_owner = prod_owners or [o for doc in plans for ph in doc["phases"] for o in ph["owners"].split()]
+    if every_owner:
+        ci_owners = " ".join(dict.fromkeys(every_owner))
+        lines += [f"/.github/ {ci_owners}", f"/ci/ {ci_owners}"]
     for doc in plans:
         env = doc["env"]
-        if doc.get("prod"):
-            lines.append(f"# {env}: production — every rule below needs {doc.get('prod_owners')}")
+        if doc.get("prod") and doc.get("prod_owners"):
+            teams = " ".join(dict.fromkeys(o for ph in doc["phases"] for o in ph["owners"].split()))
+            lines.append(f"# {env}: production — only {doc.get('prod_owners')} approve these rules "
+                         f"(phase teams review: {teams})")
         if any(ph.get("argocd") for ph in doc["phases"]):
             every = " ".join(dict.fromkeys(o for ph in doc["phases"] for o in ph["owners"].split()))
             lines.append(f"/environments/{env}/argocd/ {_owners_of(doc, every)}")
@@ -179,8 +191,8 @@ def index_readme(plans: list[dict[str, Any]]) -> str:
 One plan per environment, in rollout order (`tf2kro plan --env dev=… --env staging=… --env prod=… --out <this dir>`,
 or one `--env ENV` per run; each run replaces only its environments' `environments/ENV/`, `terraform/ENV/` and
 `prs/ENV/`). A phase of an environment starts only after the same phase passed its exit checks in the environment
-before it (its PR body names that gate). This index, `CODEOWNERS` and `argocd/argocd-cm-health.yaml` are
-regenerated on every run.
+before it (its PR body names that gate). This index, `CODEOWNERS`, `argocd/argocd-cm-health.yaml` and the CI
+(`.github/`, `ci/`: what runs on every PR and on schedule — [ci/README.md](ci/README.md)) are regenerated on every run.
 
 {chr(10).join(rows)}
 """
