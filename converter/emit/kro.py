@@ -154,14 +154,16 @@ def partition(members: list[str], sizes: dict[str, int], edges: list[tuple[str, 
     ug.add_nodes_from(set(unit_of.values()))
     ug.add_edges_from((unit_of[t], unit_of[s]) for t, s in edges if unit_of[t] != unit_of[s])
     cond = nx.condensation(ug)
-    order_key = {}
-    for c in cond.nodes:
-        mods = cond.nodes[c]["members"]
-        order_key[c] = min((waves.get(a, 0), a) for a in members if unit_of[a] in mods)
+    # each condensed node's objects, collected once (scanning every member per node was quadratic: 4 s of
+    # emit at 50k resources, where for_each module instances make thousands of units)
+    by_unit: dict[str, list[str]] = {}
+    for a in members:
+        by_unit.setdefault(unit_of[a], []).append(a)
+    objects_of = {c: [a for m in cond.nodes[c]["members"] for a in by_unit[m]] for c in cond.nodes}
+    order_key = {c: min((waves.get(a, 0), a) for a in objs) for c, objs in objects_of.items()}
     slices: list[list[str]] = []
     for c in nx.lexicographical_topological_sort(cond, key=lambda c: order_key[c]):
-        mods = cond.nodes[c]["members"]
-        unit = sorted((a for a in members if unit_of[a] in mods), key=lambda a: (waves.get(a, 0), a))
+        unit = sorted(objects_of[c], key=lambda a: (waves.get(a, 0), a))
         if sum(sizes[a] for a in unit) <= budget:
             slices.append(unit)
             continue
@@ -254,7 +256,9 @@ def _emit_part(result: MapResult, eg: EstateGraph, opts: EmitOptions, hcl: Any, 
     # kro rejects a graph with a cycle; a reference that would close one stays a literal value
     cel_edges = nx.DiGraph()
     cel_edges.add_nodes_from(members)
-    bound = schema_variables(hcl, result.objects, members)
+    bound_at: dict[str, list[tuple[str, SchemaVariable]]] = {}  # by object: a scan of all per object was quadratic
+    for (baddr, target), sv in schema_variables(hcl, result.objects, members).items():
+        bound_at.setdefault(baddr, []).append((target, sv))
     schema_vars: dict[str, SchemaVariable] = {}
     for addr in members:
         mo = result.objects[addr]
@@ -263,10 +267,9 @@ def _emit_part(result: MapResult, eg: EstateGraph, opts: EmitOptions, hcl: Any, 
         # lists, so the mapped body is not shared with the template below (no deepcopy needed first)
         body = escape_literals(mo.conversion.body or mo.body())
         body["metadata"]["name"] = naming.object_name(mo.conversion.object_name or "resource")
-        for (baddr, target), sv in bound.items():
-            if baddr == addr:
-                _set_path(body["spec"], tuple(target.split(".")), "${schema.spec." + sv.field + "}")
-                schema_vars[sv.field] = sv
+        for target, sv in bound_at.get(addr, ()):
+            _set_path(body["spec"], tuple(target.split(".")), "${schema.spec." + sv.field + "}")
+            schema_vars[sv.field] = sv
         ann = body["metadata"]["annotations"]
         if result.region and ann.get(REGION) == result.region:
             # the instance's spec.region is the one place the main region is written (per-object ARN regions that
