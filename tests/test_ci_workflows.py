@@ -138,8 +138,8 @@ def _tf2kro_calls(script: str) -> list[list[str]]:
     sets = [shlex.split(m) for m in re.findall(r"^\s*(?:\[.*\] && )?set -- (.*)$", script, re.M)]
     preset = [w for words in sets for w in words if w.startswith("--")]
     calls = []
-    for line in script.splitlines():
-        line = line.strip()
+    for line in re.sub(r"\\\n", " ", script).splitlines():  # continuation lines joined
+        line = re.sub(r"\s*(\|\||&&)$", "", line.strip())  # `tf2kro ... ||` (its fallback is on the next line)
         if line.startswith("tf2kro "):
             words = shlex.split(line)[1:]
             calls.append([w for w in words if w != '"$@"' and w != "$@"] + (preset if '"$@"' in line else []))
@@ -160,11 +160,11 @@ def test_step_scripts_use_only_real_commands_and_options():
 
 def test_drift_reads_aws_once_and_reports_twice_from_the_capture():
     calls = _tf2kro_calls(workflows.script("drift.sh"))
-    assert [c[:2] for c in calls] == [["inventory", "capture"], ["diff", "--live"]] or \
-        [c[0] for c in calls] == ["inventory", "diff"]
+    # one live read; the reports and the pushed metrics all come from that capture
+    assert [c[:2] for c in calls] == [["inventory", "capture"], ["diff", "--live"], ["inventory", "metrics"]]
     diff = calls[1]
     outputs = [diff[i + 1] for i, w in enumerate(diff) if w == "--output"]
-    assert "--live" in diff and sorted(o.split(":")[0] for o in outputs) == ["junit", "md"]
+    assert "--live" in diff and sorted(o.split(":")[0] for o in outputs) == ["json", "junit", "md"]
 
 
 # ------------------------------------------------------------------------------------------------ plan CI files
@@ -196,6 +196,14 @@ def test_cronworkflow_validates_against_the_bundled_crd(plan_tree):
     [group] = cron["spec"]["workflowSpec"]["templates"][0]["steps"]
     assert [s["name"] for s in group] == ["account-111122223333"]
     assert [i["target"] for i in group[0]["withItems"]] == ["prod-sample", "staging-sample"]
+    # each step knows its env and root (the Pushgateway group of the drift metrics) and the push URL parameter
+    assert [(i["env"], i["root"]) for i in group[0]["withItems"]] == [("prod", "sample"), ("staging", "sample")]
+    tmpl = next(t for t in cron["spec"]["workflowSpec"]["templates"] if t["name"] == group[0]["template"])
+    env = {e["name"]: e["value"] for e in tmpl["container"]["env"]}
+    assert env["TARGET_ENV"] == "{{inputs.parameters.env}}" and env["ROOT"] == "{{inputs.parameters.root}}"
+    assert env["TF2KRO_PUSHGATEWAY_URL"] == "{{workflow.parameters.pushgateway}}"
+    params = {p["name"]: p["value"] for p in cron["spec"]["workflowSpec"]["arguments"]["parameters"]}
+    assert params["pushgateway"] == ""  # nothing pushed until the installation sets it
 
 
 def test_a_broken_cronworkflow_is_caught_by_validate(tmp_path):
@@ -270,6 +278,7 @@ STUB = """#!/bin/sh
 echo "$*" >> "$STUB_LOG"
 case "$1" in
   inventory)
+    [ "$2" = metrics ] && exit "${PUSH_RC:-0}"
     while [ "$#" -gt 0 ]; do [ "$1" = "--out" ] && out=$2; shift; done
     [ "${CAPTURE_WRITES:-1}" = 1 ] && echo '{}' > "$out"
     exit "${CAPTURE_RC:-0}" ;;
@@ -310,6 +319,33 @@ def test_drift_script_exit_contract(tmp_path, capture_rc, writes, diff_rc, want)
         assert (tmp_path / "r" / "drift.md").is_file() and (tmp_path / "r" / "drift.xml").is_file()
     else:
         assert len(calls) == 1 and "Not checked" in (tmp_path / "r" / "drift.md").read_text()
+
+
+@pytest.mark.parametrize("diff_rc,push_rc,pushed", [(0, 0, True), (1, 2, True), (2, 0, False)])
+def test_drift_script_pushes_metrics_of_a_complete_scan_only(tmp_path, diff_rc, push_rc, pushed):
+    """With TF2KRO_PUSHGATEWAY_URL: a scan that checked everything (0/1) is pushed under its env/root; a failed push
+    is a warning that leaves the verdict alone; a not-checked scan (2) is never pushed (it would undercount)."""
+    repo = _script_dir(tmp_path)
+    stub = tmp_path / "bin" / "tf2kro"
+    stub.parent.mkdir()
+    stub.write_text(STUB)
+    stub.chmod(0o755)
+    log = tmp_path / "calls.log"
+    env = {**os.environ, "PATH": f"{stub.parent}:{os.environ['PATH']}", "STUB_LOG": str(log),
+           "DIFF_RC": str(diff_rc), "PUSH_RC": str(push_rc), "TARGET": "prod-net", "TARGET_ENV": "prod",
+           "ROOT": "net", "STATE": "s.tfstate", "REGION": "eu-west-1", "OUT": str(tmp_path / "r"),
+           "TF2KRO_PUSHGATEWAY_URL": "http://pushgateway.monitoring:9091"}
+    res = subprocess.run(["sh", "ci/drift.sh"], cwd=repo, env=env, capture_output=True, text=True)
+    assert res.returncode == diff_rc, res.stdout + res.stderr
+    calls = log.read_text().splitlines()
+    assert "--output json:" + str(tmp_path / "r" / "drift.json") in calls[1]
+    push = [c for c in calls if c.startswith("inventory metrics")]
+    if pushed:
+        assert push == [f"inventory metrics {tmp_path / 'r' / 'drift.json'} --env prod --root net "
+                        "--push http://pushgateway.monitoring:9091"]
+        assert ("not pushed" in res.stdout) == (push_rc != 0)
+    else:
+        assert push == []
 
 
 def test_combined_report_counts_a_missing_target_as_not_checked(tmp_path):

@@ -687,8 +687,54 @@ def test_drift_metrics_exposition_from_a_diff_report(tmp_path):
     with pytest.raises(ToolError):
         mon.drift_metrics({"findings": []}, "staging", "platform", 0)
     (tmp_path / "r.json").write_text(json.dumps(report))
-    assert mon.main(["drift-metrics", str(tmp_path / "r.json"), "--env", "staging", "--root", "platform"]) == 0
-    assert mon.main(["drift-metrics", str(tmp_path / "missing.json"), "--env", "staging", "--root", "p"]) == 2
+    res = CliRunner().invoke(main, ["inventory", "metrics", str(tmp_path / "r.json"), "--env", "staging", "--root", "platform"])
+    assert res.exit_code == 0 and 'tf2kro_terraform_state_instances{env="staging",root="platform"} 17' in res.stdout
+    res = CliRunner().invoke(main, ["inventory", "metrics", str(tmp_path / "missing.json"), "--env", "staging", "--root", "p"])
+    assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1 and "missing.json" in res.output
+
+
+def test_drift_metrics_pushed_to_a_pushgateway(tmp_path):
+    """`inventory metrics --push`: one PUT of the exposition to the group job/tf2kro-drift/env/E/root/R of a real
+    HTTP server on 127.0.0.1; an unreachable or failing Pushgateway is one line, exit 2."""
+    import http.server
+    import socket
+    import threading
+
+    got: list[tuple[str, str, str, bytes]] = []
+
+    class Gateway(http.server.BaseHTTPRequestHandler):
+        def do_PUT(self):  # noqa: N802 - http.server's naming
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            got.append((self.command, self.path, self.headers["Content-Type"], body))
+            self.send_response(500 if "fail" in self.path else 200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    report = tmp_path / "r.json"
+    report.write_text(json.dumps({"region": "eu-west-1", "summary": {"counts": {"drift": 3}, "resources": 9}}))
+    url = f"http://127.0.0.1:{srv.server_address[1]}/"
+    try:
+        res = CliRunner().invoke(main, ["inventory", "metrics", str(report), "--env", "prod", "--root", "network",
+                                        "--push", url])
+        assert res.exit_code == 0, res.output
+        [(method, path, ctype, body)] = got
+        assert (method, path) == ("PUT", "/metrics/job/tf2kro-drift/env/prod/root/network")
+        assert ctype.startswith("text/plain") and b'class="drift"} 3' in body
+        res = CliRunner().invoke(main, ["inventory", "metrics", str(report), "--env", "prod", "--root", "fail",
+                                        "--push", url])
+        assert res.exit_code == 2 and "HTTP 500" in res.output and len(res.output.strip().splitlines()) == 1
+    finally:
+        srv.shutdown()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    for bad in (f"http://127.0.0.1:{closed}", "file:///etc/passwd", "http://h/?q=1"):
+        res = CliRunner().invoke(main, ["inventory", "metrics", str(report), "--env", "prod", "--root", "n", "--push", bad])
+        assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1, (bad, res.output)
 
 
 # --------------------------------------------------------------------------------------------- sync windows → mutes

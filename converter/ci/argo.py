@@ -19,7 +19,8 @@ NAMESPACE = "tf2kro-drift"
 READ_ROLE = "tf2kro-read-only"
 SCHEDULE = "17 5 * * *"
 PART_OF = {"app.kubernetes.io/part-of": "tf2kro", "app.kubernetes.io/component": "drift-scan"}
-PARAMS = ("target", "state", "region", "hcl")
+PARAMS = ("target", "state", "region", "hcl", "env", "root")
+ENV_OF = {"target": "TARGET", "state": "STATE", "region": "REGION", "hcl": "HCL", "env": "TARGET_ENV", "root": "ROOT"}
 
 
 def _sa(account: str) -> str:
@@ -27,9 +28,10 @@ def _sa(account: str) -> str:
 
 
 def _account_template(account: str) -> dict[str, Any]:
-    env = [{"name": k.upper(), "value": f"{{{{inputs.parameters.{k}}}}}"} for k in PARAMS]
-    env[0]["name"] = "TARGET"
+    env = [{"name": ENV_OF[k], "value": f"{{{{inputs.parameters.{k}}}}}"} for k in PARAMS]
     env.append({"name": "OUT", "value": "/tmp/report"})
+    # ci/drift.sh pushes the result as metrics for the fleet dashboard when this is set (empty: not pushed)
+    env.append({"name": "TF2KRO_PUSHGATEWAY_URL", "value": "{{workflow.parameters.pushgateway}}"})
     return {
         "name": f"drift-{account}",
         "serviceAccountName": _sa(account),
@@ -76,7 +78,7 @@ def drift_cronworkflow(targets: list[Target], namespace: str = NAMESPACE, read_r
                               for a in sorted(by_account)]})
     group = []
     for account in sorted(by_account):
-        items = [{"target": t.name, "state": t.state, "region": t.region, "hcl": t.hcl}
+        items = [{"target": t.name, "state": t.state, "region": t.region, "hcl": t.hcl, "env": t.env, "root": t.root}
                  for t in sorted(by_account[account], key=lambda t: t.name)]
         group.append({"name": f"account-{account}", "template": f"drift-{account}",
                       "arguments": {"parameters": [{"name": k, "value": f"{{{{item.{k}}}}}"} for k in PARAMS]},
@@ -102,6 +104,8 @@ def drift_cronworkflow(targets: list[Target], namespace: str = NAMESPACE, read_r
                     {"name": "repo", "value": "https://git.example.com/platform/migration.git"},
                     {"name": "revision", "value": "main"},
                     {"name": "image", "value": f"ghcr.io/example-org/tf2kro:{__version__}"},
+                    # the Pushgateway the fleet's Prometheus scrapes (docs/monitoring.md); empty: nothing pushed
+                    {"name": "pushgateway", "value": ""},
                 ]},
                 "parallelism": 8,
                 "activeDeadlineSeconds": 7200,

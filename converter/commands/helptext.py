@@ -20,6 +20,7 @@ SHORT_HELP: dict[str, str] = {
     "fleet": "Render the GitOps layer (ArgoCD, Flagger, ESO, Gatekeeper).",
     "validate": "Validate emitted manifests offline (CRD schemas, kro, policies).",
     "inventory capture": "Read the estate from AWS (read-only) and save it.",
+    "inventory metrics": "Print a diff JSON report as Prometheus metrics.",
     "fleet init": "Derive a fleet file from a state.",
     "fleet upgrade": "Plan a blue/green EKS upgrade as PR-sized steps.",
     "fleet addons": "Propose add-on bumps dev → prod as gated PR-sized steps.",
@@ -47,6 +48,10 @@ EXAMPLES: dict[str, list[str]] = {
         f"tf2kro diff {ST} --live capture.json --format junit --output drift.xml",
     ],
     "inventory": [f"tf2kro inventory capture {ST} --profile readonly --out capture.json"],
+    "inventory metrics": [
+        "tf2kro inventory metrics drift.json --env prod --root network",
+        "tf2kro inventory metrics drift.json --env prod --root network --push http://pushgateway.monitoring:9091",
+    ],
     "inventory capture": [
         f"tf2kro inventory capture {ST} --profile readonly --out capture.json",
         f"tf2kro diff {ST} --live capture.json   # later, in CI, without credentials",

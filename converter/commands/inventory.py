@@ -79,3 +79,57 @@ def capture_cmd(state_path, hcl_dir, var_files, region, phase, profile, endpoint
         click.echo(f"error: {len(unknown)} type(s) could not be read ({', '.join(unknown)}): the capture is incomplete "
                    "and its diff will say \"not checked\" (--allow-unknown accepts it)", err=True)
         sys.exit(2)
+
+
+@inventory.command("metrics")
+@click.argument("report", type=click.Path(dir_okay=False))
+@click.option("--env", "env_name", required=True, help="Environment label (a Kubernetes label value).")
+@click.option("--root", "root_name", required=True, help="Root label (a Kubernetes label value).")
+@click.option("--push", "push_url", default=None, metavar="URL",
+              help="PUT the metrics to this Pushgateway (group job/tf2kro-drift/env/ENV/root/ROOT) instead of printing.")
+def metrics_cmd(report, env_name, root_name, push_url):
+    """Print (or push) a `tf2kro diff --format json` report as Prometheus metrics.
+
+    What the fleet's dashboard and drift alerts read (docs/monitoring.md): findings per class, Terraform instances
+    left, when the scan ran. --env/--root are also the Pushgateway grouping key (URL path segments), so they must
+    be label values. A push replaces the group (PUT): the metrics are the latest scan, nothing else.
+    """
+    import json
+    import time
+    from pathlib import Path
+
+    from converter.fleet.monitoring import drift_metrics
+
+    try:
+        doc = json.loads(Path(report).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ToolError(f"cannot read drift report: {exc}", source=report) from None
+    text = drift_metrics(doc, env_name, root_name, time.time())
+    if not push_url:
+        sys.stdout.write(text)
+        return
+    push_metrics(push_url, env_name, root_name, text)
+    click.echo(f"pushed drift metrics of {env_name}/{root_name}")
+
+
+def push_metrics(base_url: str, env_name: str, root_name: str, text: str, timeout: float = 30) -> None:
+    """PUT `text` to the Pushgateway group job/tf2kro-drift/env/<env>/root/<root> (names already checked as
+    label values by drift_metrics, so they are plain path segments). Any failure is one ToolError line."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    parts = urllib.parse.urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ToolError("--push: expected an http(s) URL of a Pushgateway (no query or fragment)", source=base_url)
+    url = f"{base_url.rstrip('/')}/metrics/job/tf2kro-drift/env/{env_name}/root/{root_name}"
+    req = urllib.request.Request(url, data=text.encode("utf-8"), method="PUT",
+                                 headers={"Content-Type": "text/plain; version=0.0.4"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - http(s) checked above
+            resp.read()
+    except urllib.error.HTTPError as exc:
+        raise ToolError(f"Pushgateway answered HTTP {exc.code}", source=url) from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ToolError(f"Pushgateway unreachable: {reason}", source=url) from None

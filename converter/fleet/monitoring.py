@@ -671,35 +671,6 @@ def drift_metrics(report: dict[str, Any], env: str, root: str, timestamp: float)
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`python -m converter.fleet.monitoring drift-metrics --env ENV --root ROOT REPORT.json`: print the
-    exposition for `curl --data-binary @- $PUSHGATEWAY/metrics/job/tf2kro-drift/env/ENV/root/ROOT`."""
-    import argparse
-    import sys
-    import time
-
-    ap = argparse.ArgumentParser(prog="python -m converter.fleet.monitoring")
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    dm = sub.add_parser("drift-metrics", help="tf2kro diff JSON report -> Pushgateway text")
-    dm.add_argument("report")
-    dm.add_argument("--env", required=True)
-    dm.add_argument("--root", required=True)
-    args = ap.parse_args(argv)
-    try:
-        try:
-            report = json.loads(Path(args.report).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ToolError(f"cannot read drift report: {exc}", source=args.report) from None
-        sys.stdout.write(drift_metrics(report, args.env, args.root, time.time()))
-    except ToolError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-# --------------------------------------------------------------------------------------------- entry point
-
-
 def render(fleet: Fleet) -> dict[str, str]:
     """Files for `render_fleet`: hub/monitoring/ is synced by the bootstrap app; examples/ is not."""
     m = settings(fleet)
@@ -713,6 +684,3 @@ def render(fleet: Fleet) -> dict[str, str]:
         "examples/kube-state-metrics-values.yaml": ksm_chart_values(fleet, m),
     }
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())
