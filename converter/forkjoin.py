@@ -10,7 +10,8 @@ str/list/dict/tuple values only; no code runs on load; no second whole copy of i
 with `os._exit`. Anything unusual — no fork on this platform, one usable core, other threads running (forking
 a threaded process can deadlock the child), the child raising, dying or sending garbage — makes the parent run
 the piece itself, so the outcome (result or exception, with its usual one-line handling) is what a serial run
-gives. Set TF2KRO_RENDER_WORKERS=1 to force the serial path.
+gives. Too little memory left under the cgroup limit or on the machine (see CHILD_SHARE) also means serial. Set
+TF2KRO_RENDER_WORKERS=1 to force the serial path.
 """
 
 from __future__ import annotations
@@ -25,15 +26,66 @@ T = TypeVar("T")
 U = TypeVar("U")
 
 
+#: The child's copied pages, as a share of the parent's resident memory: CPython's reference counts write to every
+#: object the child reads, so about a fifth of the heap gets copied (50k resources with --hcl: 840 MiB serial,
+#: 980-1040 MiB for both processes, measured as the sum of their PSS). Forking needs this much headroom.
+CHILD_SHARE = 0.3
+
+
+def _read_int(path: str) -> int | None:
+    try:
+        with open(path, encoding="ascii") as fh:
+            text = fh.read().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None  # "max" (no limit) or unreadable: None
+
+
+def _meminfo_available() -> int | None:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _rss() -> int | None:
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def memory_headroom() -> int | None:
+    """Bytes this process may still allocate: the tighter of the cgroup v2 limit (a CI runner's or a pod's) and the
+    machine's MemAvailable. None where neither can be read."""
+    limits = []
+    mx, cur = _read_int("/sys/fs/cgroup/memory.max"), _read_int("/sys/fs/cgroup/memory.current")
+    if mx is not None and cur is not None:
+        limits.append(mx - cur)
+    avail = _meminfo_available()
+    if avail is not None:
+        limits.append(avail)
+    return min(limits) if limits else None
+
+
 def can_fork() -> bool:
-    """True where a fork-join would use a second core safely."""
+    """True where a fork-join would use a second core safely: two usable cores, no other thread, and room for the
+    child's copied pages (a runner with a tight memory limit renders serially instead of being OOM-killed)."""
     if os.environ.get("TF2KRO_RENDER_WORKERS", "").strip() == "1" or not hasattr(os, "fork"):
         return False
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
-    return cores >= 2 and threading.active_count() == 1
+    if cores < 2 or threading.active_count() != 1:
+        return False
+    room, rss = memory_headroom(), _rss()
+    return room is None or rss is None or room >= CHILD_SHARE * rss
 
 
 def _send(value: Any, out: Any) -> None:

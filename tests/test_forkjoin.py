@@ -88,3 +88,28 @@ def test_nested_result_keeps_its_shape():
     assert forkjoin.beside(lambda: value, lambda: None, fork=True)[0] == value
     got = forkjoin.beside(lambda: value, lambda: None, fork=True)[0]
     assert isinstance(got[0]["a"][1], tuple) and isinstance(got[4], list)
+
+
+def test_no_fork_without_room_for_the_childs_pages(monkeypatch):
+    """A runner whose cgroup limit leaves less than CHILD_SHARE of our resident memory renders serially."""
+    monkeypatch.setattr(forkjoin, "_rss", lambda: 800 << 20)
+    monkeypatch.setattr(forkjoin, "_meminfo_available", lambda: 20 << 30)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    limits = {"/sys/fs/cgroup/memory.max": 1 << 30, "/sys/fs/cgroup/memory.current": 900 << 20}
+    monkeypatch.setattr(forkjoin, "_read_int", lambda path: limits.get(path))
+    assert forkjoin.memory_headroom() == (1 << 30) - (900 << 20)
+    assert not forkjoin.can_fork()  # 124 MiB left < 0.3 x 800 MiB
+    limits["/sys/fs/cgroup/memory.max"] = 4 << 30
+    assert forkjoin.can_fork()
+    limits.clear()  # no cgroup limit (memory.max "max"): the machine's MemAvailable decides
+    monkeypatch.setattr(forkjoin, "_meminfo_available", lambda: 100 << 20)
+    assert not forkjoin.can_fork()
+    monkeypatch.setattr(forkjoin, "_meminfo_available", lambda: None)
+    assert forkjoin.can_fork()  # nothing readable: no reason to refuse
+
+
+def test_memory_readers_on_this_machine():
+    rss = forkjoin._rss()
+    assert rss is None or rss > 10 << 20  # a Python with pytest loaded
+    room = forkjoin.memory_headroom()
+    assert room is None or room > 0
