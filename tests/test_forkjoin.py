@@ -95,6 +95,7 @@ def test_no_fork_without_room_for_the_childs_pages(monkeypatch):
     monkeypatch.setattr(forkjoin, "_rss", lambda: 800 << 20)
     monkeypatch.setattr(forkjoin, "_meminfo_available", lambda: 20 << 30)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(forkjoin.threading, "active_count", lambda: 1)  # pytest-xdist workers run threads
     limits = {"/sys/fs/cgroup/memory.max": 1 << 30, "/sys/fs/cgroup/memory.current": 900 << 20}
     monkeypatch.setattr(forkjoin, "_read_int", lambda path: limits.get(path))
     assert forkjoin.memory_headroom() == (1 << 30) - (900 << 20)
