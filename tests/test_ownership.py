@@ -263,3 +263,23 @@ def test_two_roots_converted_together_keep_the_other_roots_subnet_tags(tmp_path)
     report = json.loads((out / "eks" / "report.json").read_text())
     assert {r["status"] for r in report["resources"]} == {"unsupported"}
     assert all("folds into that object" in r["reason"] for r in report["resources"])
+
+
+def test_a_folded_rule_is_reported_under_the_field_it_writes():
+    """An aws_security_group_rule of type ingress writes ingressRules only (its fold rule's target): the ownership
+    report must not also name it as a writer of egressRules."""
+    from converter.packagedata import sample_dir
+    from converter.pipeline import load_estate
+
+    estate = load_estate(str(sample_dir() / "terraform.tfstate"))
+    types = {i.address: i for i in estate.state.managed}
+    seen = 0
+    for d in estate.ownership.decisions:
+        for w in d.writers:
+            inst = types.get(w.address)
+            if inst is None or inst.type != "aws_security_group_rule":
+                continue
+            seen += 1
+            want = "ingressRules" if inst.attributes.get("type") == "ingress" else "egressRules"
+            assert d.field == want, (w.address, d.field)
+    assert seen >= 1

@@ -241,13 +241,29 @@ class OwnershipAnalysis:
                     reason=f"part of {addr}, which is not adopted ({reason})")
 
     # ------------------------------------------------------------------------------------------ Terraform writers
+    def _written_fields(self, inst: Any, fields: list[str]) -> list[str]:
+        """The writer fields this instance really writes: the targets of the fold rule its `when` selects (an
+        aws_security_group_rule of type ingress writes ingressRules, not egressRules). All of them when no rule
+        says (the report then errs on the side of naming a field too many)."""
+        tm = self.mappings.get(inst.type)
+        for rule in (tm.folds if tm is not None else ()):
+            if any(str(resolve(inst.attributes, p)) != str(v) for p, v in rule.when.items()):
+                continue
+            targets = {fs.target for fs in rule.append + rule.set} | {e[0] for e in rule.entry}
+            hit = [f for f in fields if any(t == f or t.startswith(f + ".") for t in targets)]
+            return hit or list(fields)
+        return list(fields)
+
     def record_local_folds(self) -> None:
         tagged: dict[str, Any] = {}
+        insts = {i.address: i for i in self.state.managed}
         for addr in sorted(self.result.conversions):
             conv = self.result.conversions[addr]
             fields = self.rules.writers.get(conv.type)
             if fields is None or conv.status is not Status.FOLDED or conv.fold_parent not in self.result.objects:
                 continue
+            if addr in insts:
+                fields = self._written_fields(insts[addr], fields)
             mo = self.result.objects[conv.fold_parent]
             if mo.mapping.tags is not None and mo.mapping.tags.field in fields:
                 tagged[mo.inst.address] = mo
@@ -306,7 +322,7 @@ class OwnershipAnalysis:
                     continue
                 mapper._fold_into(inst, rule, parent)
                 touched[parent.inst.address] = parent
-                for fld in fields:
+                for fld in self._written_fields(inst, fields):
                     if lookup(parent.spec, fld) is MISSING:
                         continue
                     self.report.decisions.append(Decision(
