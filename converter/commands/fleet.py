@@ -174,7 +174,12 @@ def upgrade(config_path, cluster, to_version, out_dir, force, addon_versions, st
     from converter.commands.output import write_output
     from converter.emit.writer import OutputRun
     from converter.fleet.config import load_fleet
-    from converter.fleet.upgrade import fetch_addon_versions, load_addon_versions, plan_upgrade
+    from converter.fleet.upgrade import (
+        fetch_addon_versions,
+        load_addon_versions,
+        plan_upgrade,
+        require_blue_in_state,
+    )
 
     fl = load_fleet(config_path)
     estate = _estate_for(fl, state_path, hcl_dir, root)
@@ -183,6 +188,8 @@ def upgrade(config_path, cluster, to_version, out_dir, force, addon_versions, st
     blue = fl.cluster(cluster)
     if blue is None:
         raise ToolError(f"cluster {cluster!r} is not in the fleet file")
+    # before any AWS call: green is built only from this cluster's objects in the state
+    require_blue_in_state(estate, blue, str(state_path or fl.state_path()))
     if addon_versions:
         describe = load_addon_versions(addon_versions)
     else:
