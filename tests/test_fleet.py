@@ -401,3 +401,24 @@ def test_valid_sync_window_durations_and_repo_urls_are_accepted():
                 {"kind": "allow", "schedule": "*/15 8-17 * 1,6 1-5", "duration": dur, "applications": ["*"]}]
             doc["spec"]["gitops"]["repoURL"] = url
             assert from_dict(doc, base_dir=SAMPLES).repo_url == url
+
+
+@pytest.mark.parametrize("mutate, needle", [
+    (lambda spec: spec["clusters"][0].update(env="nowhere"), "clusters[0].env"),
+    (lambda spec: spec["clusters"][0].update(name="Bad_Name!"), "cluster name"),
+    (lambda spec: spec["clusters"][0].update(accountId="12345"), "accountId"),
+    (lambda spec: spec["gitSigning"]["keys"][0].update(id="0000000000000000"), "gitSigning.keys[0]"),
+    (lambda spec: spec["traffic"].setdefault("gates", {}).update(provider="haproxy-x"), "traffic.gates.provider"),
+])
+def test_fleet_file_errors_start_with_the_file(tmp_path, mutate, needle):
+    bad = _mutated_fleet(tmp_path, mutate)
+    versions = tmp_path / "addons.json"
+    from tests.test_fleet_upgrade import DESCRIBE
+
+    versions.write_text(json.dumps(DESCRIBE))
+    res = CliRunner().invoke(main, ["fleet", "upgrade", "--config", str(bad), "--cluster", "platform-staging",
+                                    "--to", "1.31", "--out", str(tmp_path / "o"), "--state", str(STATE),
+                                    "--addon-versions", str(versions)])
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert res.exit_code == 2 and len(lines) == 1, res.output
+    assert lines[0].startswith(f"error: {bad}: ") and needle in lines[0], lines[0]

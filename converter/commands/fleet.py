@@ -49,6 +49,27 @@ def leak_needles(estate) -> list[str]:
     return [s for s in estate.secrets() if s not in names]
 
 
+def names_fleet_file(fn):
+    """Errors about the fleet file raised while a command renders (gates, External Secrets roles, Flagger, add-ons
+    settings) carry its path, like the ones load_fleet raises: the one boundary that knows `config_path`."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from converter.fleet.config import about_fleet_file
+
+        try:
+            return fn(*args, **kwargs)
+        except ToolError as exc:
+            if not kwargs.get("config_path"):
+                raise
+            tagged = about_fleet_file(exc, kwargs["config_path"])
+            if tagged is exc:
+                raise
+            raise tagged from None
+    return wrapper
+
+
 @click.group(invoke_without_command=True)
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), help="Fleet file (fleet.yaml).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
@@ -56,6 +77,7 @@ def leak_needles(estate) -> list[str]:
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 @no_cache_option
 @click.pass_context
+@names_fleet_file
 def fleet(ctx, config_path, out_dir, force):
     """Render ArgoCD, Flagger, External Secrets and Gatekeeper manifests for a fleet file."""
     if ctx.invoked_subcommand is not None:
@@ -168,6 +190,7 @@ def schema_cmd():
 @click.option("--region", default=None, help="Region for the EKS API (default: the cluster's).")
 @click.option("--endpoint-url", default=None, help="Custom EKS endpoint (tests, VPC endpoints).")
 @click.option("--profile", default=None, help="AWS profile for the EKS API (default: the environment's credentials).")
+@names_fleet_file
 def upgrade(config_path, cluster, to_version, out_dir, force, addon_versions, state_path, hcl_dir, env_name, namespace,
             root, region, endpoint_url, profile):
     """Plan a blue/green EKS upgrade as ordered PR-sized step directories, each with its gate."""
@@ -256,6 +279,7 @@ def _name_eq_values(opt: str, items: tuple[str, ...]) -> dict[str, str]:
 @click.option("--region", default=None, help="Region for the EKS API (default: the first cluster's).")
 @click.option("--endpoint-url", default=None, help="Custom EKS endpoint (tests, VPC endpoints).")
 @click.option("--profile", default=None, help="AWS profile for the EKS API (default: the environment's credentials).")
+@names_fleet_file
 def addons(config_path, out_dir, force, addon_versions, addon_config, installed, helm_index, pin, configuration_values,
            offline, repo_path, state_path, hcl_dir, env_name, root, region, endpoint_url, profile):
     """Propose EKS and Helm add-on bumps dev → staging → prod as PR-sized directories, each gated on the previous
@@ -351,6 +375,7 @@ def addons(config_path, out_dir, force, addon_versions, addon_config, installed,
 @click.option("--region", default=None, help="Region for the EKS API (default: the first cluster's).")
 @click.option("--endpoint-url", default=None, help="Custom EKS endpoint (tests, VPC endpoints).")
 @click.option("--profile", default=None, help="AWS profile for the EKS API (default: the environment's credentials).")
+@names_fleet_file
 def addon_gate(gate_path, config_path, installed, argocd_apps, now_text, region, endpoint_url, profile):
     """Check a bump's promotion gate (the gate.json of a `fleet addons` directory): the previous environment runs
     the version, healthy, for at least the soak time.

@@ -395,7 +395,21 @@ def from_dict(doc: dict[str, Any], base_dir: Path | None = None, source: str | N
     )
 
 
+def about_fleet_file(exc: ToolError, path: str | Path) -> ToolError:
+    """`exc` naming the fleet file as its source when it is about the fleet file but names no file: the checks raise
+    `fleet file: <key> …` (or source "fleet file") without knowing the path; the boundary that does adds it, so
+    every such error line starts with the file. Other errors are returned unchanged."""
+    msg = str(exc.args[0]) if exc.args else ""
+    if exc.source == "fleet file" or (exc.source is None and msg.startswith("fleet file")):
+        tagged = ToolError(msg, source=str(path))
+        tagged.exit_code = exc.exit_code
+        return tagged
+    return exc
+
+
 def load_fleet(path: str | Path) -> Fleet:
+    """Read and check a fleet file: its schema, cross-references and every name that reaches an output
+    (check_fleet_names); an error names the file."""
     p = Path(path)
     try:
         doc = yaml.safe_load(p.read_text(encoding="utf-8"))
@@ -403,7 +417,12 @@ def load_fleet(path: str | Path) -> Fleet:
         raise ToolError(f"cannot read fleet file: {exc.strerror}", source=str(p)) from None
     except yaml.YAMLError as exc:
         raise ToolError(f"fleet file is not valid YAML: {exc}", source=str(p)) from None
-    return from_dict(doc, base_dir=p.resolve().parent, source=str(p))
+    try:
+        fl = from_dict(doc, base_dir=p.resolve().parent, source=str(p))
+        check_fleet_names(fl, source=str(p))
+    except ToolError as exc:
+        raise about_fleet_file(exc, p) from None
+    return fl
 
 
 # --------------------------------------------------------------------------------------------- init
