@@ -107,7 +107,7 @@ def test_green_cluster_is_created_not_adopted(plan):
             assert t["spec"]["version"] == "${schema.spec.clusterVersion}" and "releaseVersion" not in t["spec"]
     [cl] = [t for t in templates if t["kind"] == "Cluster"]
     assert cl["spec"]["name"] == "${schema.spec.clusterName}" and cl["spec"]["version"] == "${schema.spec.clusterVersion}"
-    [c] = _docs(plan / "01-green-cluster" / "gatekeeper-allowed-versions.yaml")
+    [c] = [d for d in _docs(plan / "01-green-cluster" / "gatekeeper-allowed-versions.yaml") if d["kind"] == "EksAllowedVersions"]
     assert "1.31" in c["spec"]["parameters"]["versions"]
 
 
@@ -159,7 +159,7 @@ def test_upgrade_output_validates(plan):
     from converter.validate.runner import validate_tree
 
     rep = validate_tree(plan, [])
-    errors = [f for f in rep.findings if f.severity == "error" and "EksAllowedVersions" not in f.message]
+    errors = [f for f in rep.findings if f.severity == "error"]  # on its own: the constraint's template included
     assert not errors, "\n".join(map(str, errors))
 
 
@@ -279,3 +279,12 @@ def test_green_and_decommission_take_only_the_upgraded_clusters_objects(tmp_path
             t = r.get("template") or {}
             if "platform-other" in json.dumps(t):
                 assert (t["metadata"].get("annotations") or {}).get("services.k8s.aws/deletion-policy") != "delete", t
+
+
+def test_tf2kro_validate_passes_on_the_upgrade_tree_alone(plan):
+    # the widened EksAllowedVersions constraint ships with its ConstraintTemplate: no hub tree needed next to it
+    res = CliRunner().invoke(main, ["validate", str(plan)])
+    assert res.exit_code == 0, res.output
+    docs = _docs(plan / "01-green-cluster" / "gatekeeper-allowed-versions.yaml")
+    kinds = [d["kind"] for d in docs]
+    assert kinds[0] == "ConstraintTemplate" and "EksAllowedVersions" in kinds

@@ -672,7 +672,8 @@ def plan_upgrade(fleet: Fleet, estate: Any, cluster: str, to_version: str, descr
          f"`spec.version: \"{to_version}\"`, the OpenIDConnectProvider `{oidc_obj}` is synced.\nNo blue object changed "
          f"(`kubectl -n {ns} get cluster,nodegroup -l {LIFECYCLE}!=created` shows no new generation).",
          {"rgd.yaml": [rgd], "instance.yaml": [inst],
-          "gatekeeper-allowed-versions.yaml": allowed[0].constraints if allowed else []},
+          # the template with its constraint: the step validates on its own (the hub's copy is the same object)
+          "gatekeeper-allowed-versions.yaml": [allowed[0].template, *allowed[0].constraints] if allowed else []},
          body=(f"A second instance of the cluster phase, as kind `{inst['kind']}`. It reuses blue's subnets, IAM "
                "roles, security groups, KMS key and launch templates through `externalRef` (never modified) and "
                f"creates the Cluster, Nodegroups and every access entry blue has (`{LIFECYCLE}: created`, no adoption "
