@@ -56,13 +56,14 @@ def names_fleet_file(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from converter.fleet.config import about_fleet_file
-
         try:
             return fn(*args, **kwargs)
         except ToolError as exc:
             if not kwargs.get("config_path"):
                 raise
+            # imported only on error: `fleet upgrade --help` runs this group callback and stays light (test_startup)
+            from converter.fleet.config import about_fleet_file
+
             tagged = about_fleet_file(exc, kwargs["config_path"])
             if tagged is exc:
                 raise
