@@ -349,3 +349,76 @@ def test_leak_needles_keep_the_value_and_drop_only_the_helm_value_name(tmp_path)
 
     needles = leak_needles(load_estate(_helm_estate(tmp_path)))
     assert "Gr4fana-Helm-Secret-do-not-leak" in needles and "adminPassword" not in needles
+
+
+def _mutated_fleet(tmp_path: Path, mutate) -> Path:
+    doc = yaml.safe_load(FLEET.read_text())
+    mutate(doc["spec"])
+    p = tmp_path / "bad-fleet.yaml"
+    p.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return p
+
+
+def _dup_first(key):
+    def mutate(spec):
+        spec[key].append(json.loads(json.dumps(spec[key][0])))
+    return mutate
+
+
+def _window(**kw):
+    def mutate(spec):
+        env = next(e for e in spec["environments"] if e.get("syncWindows"))
+        env["syncWindows"][0].update(kw)
+    return mutate
+
+
+@pytest.mark.parametrize("mutate, needles", [
+    (_dup_first("clusters"), ("cluster 'platform-staging'", "twice")),
+    (_dup_first("applications"), ("application 'aws-load-balancer-controller'", "twice")),
+    (_dup_first("environments"), ("environment 'dev'", "twice")),
+    (_window(schedule="not a cron"), ("syncWindows[0].schedule", "not a cron")),
+    (_window(schedule="0 8 * * 1-4 *"), ("syncWindows[0].schedule",)),
+    (_window(duration="eight hours"), ("syncWindows[0].duration",)),
+    (lambda spec: spec["gitops"].update(repoURL="not a url"), ("gitops.repoURL", "not a url")),
+    (lambda spec: spec["gitops"].update(repoURL="file:///etc/passwd"), ("gitops.repoURL",)),
+])
+def test_invalid_fleet_file_is_refused_naming_the_key(tmp_path, mutate, needles):
+    bad = _mutated_fleet(tmp_path, mutate)
+    res = CliRunner().invoke(main, ["fleet", "--config", str(bad), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2, res.output
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1, res.output
+    for n in needles:
+        assert n in lines[0], lines[0]
+    assert not (tmp_path / "o").exists()
+
+
+def test_valid_sync_window_durations_and_repo_urls_are_accepted():
+    doc = yaml.safe_load(FLEET.read_text())
+    for dur in ("1h30m", "90m", "72h"):
+        for url in ("git@github.com:org/fleet.git", "ssh://git@example.com/fleet.git", "https://example.com/f.git"):
+            doc["spec"]["environments"][0]["syncWindows"] = [
+                {"kind": "allow", "schedule": "*/15 8-17 * 1,6 1-5", "duration": dur, "applications": ["*"]}]
+            doc["spec"]["gitops"]["repoURL"] = url
+            assert from_dict(doc, base_dir=SAMPLES).repo_url == url
+
+
+@pytest.mark.parametrize("mutate, needle", [
+    (lambda spec: spec["clusters"][0].update(env="nowhere"), "clusters[0].env"),
+    (lambda spec: spec["clusters"][0].update(name="Bad_Name!"), "cluster name"),
+    (lambda spec: spec["clusters"][0].update(accountId="12345"), "accountId"),
+    (lambda spec: spec["gitSigning"]["keys"][0].update(id="0000000000000000"), "gitSigning.keys[0]"),
+    (lambda spec: spec["traffic"].setdefault("gates", {}).update(provider="haproxy-x"), "traffic.gates.provider"),
+])
+def test_fleet_file_errors_start_with_the_file(tmp_path, mutate, needle):
+    bad = _mutated_fleet(tmp_path, mutate)
+    versions = tmp_path / "addons.json"
+    from tests.test_fleet_upgrade import DESCRIBE
+
+    versions.write_text(json.dumps(DESCRIBE))
+    res = CliRunner().invoke(main, ["fleet", "upgrade", "--config", str(bad), "--cluster", "platform-staging",
+                                    "--to", "1.31", "--out", str(tmp_path / "o"), "--state", str(STATE),
+                                    "--addon-versions", str(versions)])
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert res.exit_code == 2 and len(lines) == 1, res.output
+    assert lines[0].startswith(f"error: {bad}: ") and needle in lines[0], lines[0]

@@ -107,7 +107,7 @@ def test_green_cluster_is_created_not_adopted(plan):
             assert t["spec"]["version"] == "${schema.spec.clusterVersion}" and "releaseVersion" not in t["spec"]
     [cl] = [t for t in templates if t["kind"] == "Cluster"]
     assert cl["spec"]["name"] == "${schema.spec.clusterName}" and cl["spec"]["version"] == "${schema.spec.clusterVersion}"
-    [c] = _docs(plan / "01-green-cluster" / "gatekeeper-allowed-versions.yaml")
+    [c] = [d for d in _docs(plan / "01-green-cluster" / "gatekeeper-allowed-versions.yaml") if d["kind"] == "EksAllowedVersions"]
     assert "1.31" in c["spec"]["parameters"]["versions"]
 
 
@@ -159,7 +159,7 @@ def test_upgrade_output_validates(plan):
     from converter.validate.runner import validate_tree
 
     rep = validate_tree(plan, [])
-    errors = [f for f in rep.findings if f.severity == "error" and "EksAllowedVersions" not in f.message]
+    errors = [f for f in rep.findings if f.severity == "error"]  # on its own: the constraint's template included
     assert not errors, "\n".join(map(str, errors))
 
 
@@ -232,3 +232,59 @@ def test_green_reads_blue_objects_under_the_names_convert_emits(plan, tmp_path):
     assert refs and refs <= set(blue), sorted(refs - set(blue))
     blue_kinds = {d["spec"]["schema"]["kind"] for f in out.glob("*/rgd.yaml") for d in _docs(f)}
     assert rgd["spec"]["schema"]["kind"] not in blue_kinds
+
+
+def test_upgrade_of_a_cluster_missing_from_the_state_is_refused(tmp_path):
+    # platform-prod-use1 is in the fleet file but not in the sample state: never build green from another cluster
+    f = tmp_path / "a.json"
+    f.write_text(json.dumps(DESCRIBE))
+    res = CliRunner().invoke(main, ["fleet", "upgrade", "--config", str(FLEET), "--cluster", "platform-prod-use1",
+                                    "--to", "1.31", "--addon-versions", str(f), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2, res.output
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1, res.output
+    assert "platform-prod-use1" in lines[0] and "terraform.tfstate" in lines[0] and "aws_eks_cluster" in lines[0]
+    assert not (tmp_path / "o").exists()
+
+
+def _two_cluster_state(tmp_path):
+    """The sample state plus a second cluster (`platform-other`) with its own node groups, access entries, add-ons."""
+    doc = json.loads((SAMPLE_DIR / "terraform.tfstate").read_text())
+    extra = []
+    for r in doc["resources"]:
+        if r["type"].startswith("aws_eks_") and r.get("mode") == "managed":
+            r2 = json.loads(json.dumps(r).replace("platform-staging", "platform-other"))
+            r2["name"] = "other"
+            extra.append(r2)
+    doc["resources"].extend(extra)
+    p = tmp_path / "two.tfstate"
+    p.write_text(json.dumps(doc))
+    return p
+
+
+def test_green_and_decommission_take_only_the_upgraded_clusters_objects(tmp_path):
+    f = tmp_path / "a.json"
+    f.write_text(json.dumps(DESCRIBE))
+    out = tmp_path / "o"
+    res = CliRunner().invoke(main, ["fleet", "upgrade", "--config", str(FLEET), "--cluster", "platform-staging",
+                                    "--to", "1.31", "--addon-versions", str(f), "--out", str(out), "--env", "staging",
+                                    "--state", str(_two_cluster_state(tmp_path)), "--hcl", str(SAMPLE_DIR)])
+    assert res.exit_code == 0, res.output
+    green = [d for p in out.rglob("*.yaml") if "decommission" not in str(p) for d in _docs(p)]
+    assert "platform-other" not in yaml.safe_dump_all(green)
+    decommission = [d for p in out.rglob("*.yaml") if "decommission" in str(p) for d in _docs(p)]
+    assert decommission
+    for d in decommission:
+        for r in (d.get("spec") or {}).get("resources") or []:
+            t = r.get("template") or {}
+            if "platform-other" in json.dumps(t):
+                assert (t["metadata"].get("annotations") or {}).get("services.k8s.aws/deletion-policy") != "delete", t
+
+
+def test_tf2kro_validate_passes_on_the_upgrade_tree_alone(plan):
+    # the widened EksAllowedVersions constraint ships with its ConstraintTemplate: no hub tree needed next to it
+    res = CliRunner().invoke(main, ["validate", str(plan)])
+    assert res.exit_code == 0, res.output
+    docs = _docs(plan / "01-green-cluster" / "gatekeeper-allowed-versions.yaml")
+    kinds = [d["kind"] for d in docs]
+    assert kinds[0] == "ConstraintTemplate" and "EksAllowedVersions" in kinds

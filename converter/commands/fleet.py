@@ -49,6 +49,28 @@ def leak_needles(estate) -> list[str]:
     return [s for s in estate.secrets() if s not in names]
 
 
+def names_fleet_file(fn):
+    """Errors about the fleet file raised while a command renders (gates, External Secrets roles, Flagger, add-ons
+    settings) carry its path, like the ones load_fleet raises: the one boundary that knows `config_path`."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ToolError as exc:
+            if not kwargs.get("config_path"):
+                raise
+            # imported only on error: `fleet upgrade --help` runs this group callback and stays light (test_startup)
+            from converter.fleet.config import about_fleet_file
+
+            tagged = about_fleet_file(exc, kwargs["config_path"])
+            if tagged is exc:
+                raise
+            raise tagged from None
+    return wrapper
+
+
 @click.group(invoke_without_command=True)
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), help="Fleet file (fleet.yaml).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
@@ -56,6 +78,7 @@ def leak_needles(estate) -> list[str]:
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 @no_cache_option
 @click.pass_context
+@names_fleet_file
 def fleet(ctx, config_path, out_dir, force):
     """Render ArgoCD, Flagger, External Secrets and Gatekeeper manifests for a fleet file."""
     if ctx.invoked_subcommand is not None:
@@ -168,13 +191,19 @@ def schema_cmd():
 @click.option("--region", default=None, help="Region for the EKS API (default: the cluster's).")
 @click.option("--endpoint-url", default=None, help="Custom EKS endpoint (tests, VPC endpoints).")
 @click.option("--profile", default=None, help="AWS profile for the EKS API (default: the environment's credentials).")
+@names_fleet_file
 def upgrade(config_path, cluster, to_version, out_dir, force, addon_versions, state_path, hcl_dir, env_name, namespace,
             root, region, endpoint_url, profile):
     """Plan a blue/green EKS upgrade as ordered PR-sized step directories, each with its gate."""
     from converter.commands.output import write_output
     from converter.emit.writer import OutputRun
     from converter.fleet.config import load_fleet
-    from converter.fleet.upgrade import fetch_addon_versions, load_addon_versions, plan_upgrade
+    from converter.fleet.upgrade import (
+        fetch_addon_versions,
+        load_addon_versions,
+        plan_upgrade,
+        require_blue_in_state,
+    )
 
     fl = load_fleet(config_path)
     estate = _estate_for(fl, state_path, hcl_dir, root)
@@ -183,6 +212,8 @@ def upgrade(config_path, cluster, to_version, out_dir, force, addon_versions, st
     blue = fl.cluster(cluster)
     if blue is None:
         raise ToolError(f"cluster {cluster!r} is not in the fleet file")
+    # before any AWS call: green is built only from this cluster's objects in the state
+    require_blue_in_state(estate, blue, str(state_path or fl.state_path()))
     if addon_versions:
         describe = load_addon_versions(addon_versions)
     else:
@@ -249,6 +280,7 @@ def _name_eq_values(opt: str, items: tuple[str, ...]) -> dict[str, str]:
 @click.option("--region", default=None, help="Region for the EKS API (default: the first cluster's).")
 @click.option("--endpoint-url", default=None, help="Custom EKS endpoint (tests, VPC endpoints).")
 @click.option("--profile", default=None, help="AWS profile for the EKS API (default: the environment's credentials).")
+@names_fleet_file
 def addons(config_path, out_dir, force, addon_versions, addon_config, installed, helm_index, pin, configuration_values,
            offline, repo_path, state_path, hcl_dir, env_name, root, region, endpoint_url, profile):
     """Propose EKS and Helm add-on bumps dev → staging → prod as PR-sized directories, each gated on the previous
@@ -344,6 +376,7 @@ def addons(config_path, out_dir, force, addon_versions, addon_config, installed,
 @click.option("--region", default=None, help="Region for the EKS API (default: the first cluster's).")
 @click.option("--endpoint-url", default=None, help="Custom EKS endpoint (tests, VPC endpoints).")
 @click.option("--profile", default=None, help="AWS profile for the EKS API (default: the environment's credentials).")
+@names_fleet_file
 def addon_gate(gate_path, config_path, installed, argocd_apps, now_text, region, endpoint_url, profile):
     """Check a bump's promotion gate (the gate.json of a `fleet addons` directory): the previous environment runs
     the version, healthy, for at least the soak time.

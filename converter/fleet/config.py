@@ -275,12 +275,49 @@ def check_schema(doc: Any, source: str | None = None) -> None:
     raise ToolError(f"fleet file: {msg}{more}", source=source)
 
 
+# ArgoCD sync-window durations (Go time.ParseDuration units ArgoCD documents): 8h, 90m, 1h30m
+_WINDOW_DURATION = re.compile(r"\A(?=[0-9])(?:[0-9]{1,5}h)?(?:[0-9]{1,5}m)?(?:[0-9]{1,5}s)?\Z")
+
+
+def _unique(names: list[str], what: str) -> None:
+    """A second entry with the same name would silently replace the first in every output keyed by name."""
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            raise ToolError(f"fleet file: {what} {n!r} is defined twice (names must be unique)")
+        seen.add(n)
+
+
+def _check_sync_windows(env: str, windows: list[Any]) -> None:
+    """Each window's schedule is a 5-field cron (the grammar `plan --sync-window` accepts) and its duration one
+    ArgoCD parses; a bad one would be rendered into the AppProject and fail (or never open) only in the cluster."""
+    from converter.gitops.argocd import _CRON_FIELD
+
+    for i, w in enumerate(windows):
+        where = f"environments[{env}].syncWindows[{i}]"
+        fields = str(w.get("schedule", "")).split()
+        if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
+            raise ToolError(f"fleet file: {where}.schedule {str(w.get('schedule', ''))[:80]!r} is not a cron schedule "
+                            "(5 fields MIN HOUR DOM MON DOW of digits , - / *, e.g. '0 8 * * 1-4')")
+        if not _WINDOW_DURATION.match(str(w.get("duration", ""))):
+            raise ToolError(f"fleet file: {where}.duration {str(w.get('duration', ''))[:80]!r} is not a duration "
+                            "(e.g. 8h, 90m, 1h30m)")
+
+
 def from_dict(doc: dict[str, Any], base_dir: Path | None = None, source: str | None = None) -> Fleet:
     check_schema(doc, source)
     spec = doc.get("spec") or {}
     gitops = spec.get("gitops") or {}
     envs = [Environment(name=e["name"], sync_windows=list(e.get("syncWindows") or []), groups=dict(e.get("groups") or {}))
             for e in (spec.get("environments") or [{"name": n} for n in DEFAULT_ENVS])]
+    _unique([e.name for e in envs], "environment")
+    for e in envs:
+        _check_sync_windows(e.name, e.sync_windows)
+    from converter.gitops.argocd import _REPO_URL
+
+    if "repoURL" in gitops and not _REPO_URL.match(str(gitops.get("repoURL") or "")):
+        raise ToolError(f"fleet file: gitops.repoURL {str(gitops.get('repoURL'))[:80]!r} is not a git URL "
+                        "(https://…, ssh://… or git@host:path; no spaces or quotes)")
     env_names = {e.name for e in envs}
     clusters = []
     for i, c in enumerate(spec.get("clusters") or []):
@@ -297,6 +334,7 @@ def from_dict(doc: dict[str, Any], base_dir: Path | None = None, source: str | N
         if cl.generation not in GENERATIONS:
             raise ToolError(f"fleet file: {where}.generation must be blue or green")
         clusters.append(cl)
+    _unique([c.name for c in clusters], "cluster")
     apps = []
     for i, a in enumerate(spec.get("applications") or []):
         where = f"applications[{i}]"
@@ -319,6 +357,7 @@ def from_dict(doc: dict[str, Any], base_dir: Path | None = None, source: str | N
             progressive=_progressive(a.get("progressiveDelivery"), name),
             source=a.get("source", ""),
         ))
+    _unique([a.name for a in apps], "application")
     ess = []
     for i, s in enumerate((spec.get("externalSecrets") or {}).get("secrets") or []):
         where = f"externalSecrets.secrets[{i}]"
@@ -356,7 +395,21 @@ def from_dict(doc: dict[str, Any], base_dir: Path | None = None, source: str | N
     )
 
 
+def about_fleet_file(exc: ToolError, path: str | Path) -> ToolError:
+    """`exc` naming the fleet file as its source when it is about the fleet file but names no file: the checks raise
+    `fleet file: <key> …` (or source "fleet file") without knowing the path; the boundary that does adds it, so
+    every such error line starts with the file. Other errors are returned unchanged."""
+    msg = str(exc.args[0]) if exc.args else ""
+    if exc.source == "fleet file" or (exc.source is None and msg.startswith("fleet file")):
+        tagged = ToolError(msg, source=str(path))
+        tagged.exit_code = exc.exit_code
+        return tagged
+    return exc
+
+
 def load_fleet(path: str | Path) -> Fleet:
+    """Read and check a fleet file: its schema, cross-references and every name that reaches an output
+    (check_fleet_names); an error names the file."""
     p = Path(path)
     try:
         doc = yaml.safe_load(p.read_text(encoding="utf-8"))
@@ -364,7 +417,12 @@ def load_fleet(path: str | Path) -> Fleet:
         raise ToolError(f"cannot read fleet file: {exc.strerror}", source=str(p)) from None
     except yaml.YAMLError as exc:
         raise ToolError(f"fleet file is not valid YAML: {exc}", source=str(p)) from None
-    return from_dict(doc, base_dir=p.resolve().parent, source=str(p))
+    try:
+        fl = from_dict(doc, base_dir=p.resolve().parent, source=str(p))
+        check_fleet_names(fl, source=str(p))
+    except ToolError as exc:
+        raise about_fleet_file(exc, p) from None
+    return fl
 
 
 # --------------------------------------------------------------------------------------------- init

@@ -33,8 +33,10 @@ GATE_SA = "upgrade-gates"
 SCRIPT_CM = "upgrade-gate-script"
 IMAGE = "python:3.12-alpine"
 HUB = "https://kubernetes.default.svc"
-# cluster-scoped kinds the steps apply: the gate namespace, the green RGDs, the widened Gatekeeper constraint
-CLUSTER_KINDS = (("", "Namespace"), ("kro.run", "ResourceGraphDefinition"), ("constraints.gatekeeper.sh", "*"))
+# cluster-scoped kinds the steps apply: the gate namespace, the green RGDs, the widened Gatekeeper constraint (and its
+# template, so a step validates on its own)
+CLUSTER_KINDS = (("", "Namespace"), ("kro.run", "ResourceGraphDefinition"), ("constraints.gatekeeper.sh", "*"),
+                 ("templates.gatekeeper.sh", "ConstraintTemplate"))
 _DURATION = re.compile(r"^([0-9]+)([smhd])$")
 
 

@@ -173,6 +173,34 @@ def blue_oidc(phases: list[Any], blue: Cluster) -> tuple[str, str, dict[str, Any
     return pick[0] if pick else None
 
 
+def _instance_cluster(inst: Any) -> str | None:
+    """The EKS cluster a state instance belongs to (`name` of an aws_eks_cluster, `cluster_name` of the objects bound
+    to one), None when it is not cluster-bound."""
+    if inst.type == "aws_eks_cluster":
+        return str(inst.attributes.get("name") or "")
+    if inst.type.startswith("aws_eks_") and "cluster_name" in inst.attributes:
+        return str(inst.attributes.get("cluster_name") or "")
+    return None
+
+
+def require_blue_in_state(estate: Any, blue: Cluster, state_ref: str | None = None) -> None:
+    """Refuse to plan an upgrade of a cluster the estate does not hold: green is built from blue's objects in the
+    state, and another cluster's node groups, subnets and access entries must never stand in for them."""
+    names = sorted({str(i.attributes.get("name")) for i in estate.state.instances
+                    if i.type == "aws_eks_cluster" and i.mode == "managed"})
+    if blue.name not in names:
+        src = state_ref or getattr(estate.state, "path", None) or "the state"
+        raise ToolError(f"cluster {blue.name!r} has no aws_eks_cluster in the state "
+                        f"(state clusters: {', '.join(names) or 'none'}); pass its own state with --state",
+                        source=str(src))
+
+
+def _other_cluster_addresses(estate: Any, blue: Cluster) -> set[str]:
+    """Terraform addresses of cluster-bound instances of clusters other than blue (kept out of green)."""
+    return {i.address for i in estate.state.instances
+            if (c := _instance_cluster(i)) is not None and c != blue.name}
+
+
 def green_rgd(estate: Any, blue: Cluster, env: str, namespace: str, green_name: str, version: str,
               fleet: Fleet | None = None) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
     """(rgd, instance, {blue object name -> green object name}) for the green cluster phase: blue's cluster-bound
@@ -199,8 +227,11 @@ def green_rgd(estate: Any, blue: Cluster, env: str, namespace: str, green_name: 
     resources = []
     cluster_id = ""
     principals = set()
+    others = _other_cluster_addresses(estate, blue)
     for r in rgd["spec"]["resources"]:
         t = r.get("template")
+        if t is not None and (t["metadata"].get("annotations") or {}).get("tf2kro.dev/terraform-address") in others:
+            continue  # another cluster's object in the same state
         if t is None:
             r.setdefault("externalRef", {}).setdefault("metadata", {})["namespace"] = namespace
             resources.append(r)
@@ -412,13 +443,14 @@ def green_addons(estate: Any, blue: Cluster, green_name: str, namespace: str, ch
                  region: str, env: str = "main") -> list[dict[str, Any]]:
     """Blue's EKS add-ons (at the versions chosen for the target) and Pod Identity associations, for green."""
     blue_names = Naming(env, getattr(estate, "root", "root"))
+    others = _other_cluster_addresses(estate, blue)
     out = []
     for mo in sorted(estate.result.objects.values(), key=lambda m: m.conversion.object_name or ""):
         if mo.mapping.kind not in ("Addon", "PodIdentityAssociation"):
             continue
         body = copy.deepcopy(mo.conversion.body or {})
         spec = body.get("spec") or {}
-        if spec.get("clusterName") not in (blue.name, None):
+        if spec.get("clusterName") not in (blue.name, None) or mo.inst.address in others:
             continue
         spec["clusterName"] = green_name
         if mo.mapping.kind == "Addon":
@@ -576,6 +608,7 @@ def plan_upgrade(fleet: Fleet, estate: Any, cluster: str, to_version: str, descr
     blue = fleet.cluster(cluster)
     if blue is None:
         raise ToolError(f"cluster {cluster!r} is not in the fleet file (known: {', '.join(c.name for c in fleet.clusters)})")
+    require_blue_in_state(estate, blue)
     if _vkey(to_version) <= _vkey(blue.version):
         raise ToolError(f"target version {to_version} is not newer than {blue.name}'s {blue.version}")
     env = env_name or CONVERT_DEFAULT_ENV
@@ -639,7 +672,8 @@ def plan_upgrade(fleet: Fleet, estate: Any, cluster: str, to_version: str, descr
          f"`spec.version: \"{to_version}\"`, the OpenIDConnectProvider `{oidc_obj}` is synced.\nNo blue object changed "
          f"(`kubectl -n {ns} get cluster,nodegroup -l {LIFECYCLE}!=created` shows no new generation).",
          {"rgd.yaml": [rgd], "instance.yaml": [inst],
-          "gatekeeper-allowed-versions.yaml": allowed[0].constraints if allowed else []},
+          # the template with its constraint: the step validates on its own (the hub's copy is the same object)
+          "gatekeeper-allowed-versions.yaml": [allowed[0].template, *allowed[0].constraints] if allowed else []},
          body=(f"A second instance of the cluster phase, as kind `{inst['kind']}`. It reuses blue's subnets, IAM "
                "roles, security groups, KMS key and launch templates through `externalRef` (never modified) and "
                f"creates the Cluster, Nodegroups and every access entry blue has (`{LIFECYCLE}: created`, no adoption "
@@ -766,11 +800,13 @@ def plan_upgrade(fleet: Fleet, estate: Any, cluster: str, to_version: str, descr
                               EmitOptions(env=env, namespace=ns, phases=("cluster",), root=root), estate.hcl)
     replace: dict[str, list[dict[str, Any]]] = {}
     deleted = []
+    others = _other_cluster_addresses(estate, blue)
     for po in blue_phases:
         decom = copy.deepcopy(po.rgd)
         for r in decom["spec"]["resources"]:
             t = r.get("template")
-            if t and t["kind"] in CLUSTER_BOUND:
+            if t and t["kind"] in CLUSTER_BOUND and \
+                    (t["metadata"].get("annotations") or {}).get("tf2kro.dev/terraform-address") not in others:
                 t["metadata"]["annotations"][DELETION] = "delete"
                 t["metadata"].setdefault("labels", {})[LIFECYCLE] = "decommission"
                 deleted.append(f"{t['kind']} {t['metadata']['name']}")
