@@ -91,7 +91,14 @@ def diff(state_path, hcl_dir, var_files, region, phase, profile, endpoint_url, s
     from converter.diff.aws import AwsUnreachable
     from converter.diff.compare import load_ignore
     from converter.diff.live import LiveRead
-    from converter.diff.report import render_json, render_junit, render_markdown, render_table, verdict
+    from converter.diff.report import (
+        now_iso,
+        render_json,
+        render_junit,
+        render_markdown,
+        render_table,
+        verdict,
+    )
     from converter.diff.run import connect, parse_scope_tags, run_diff
 
     targets = parse_outputs(outputs, fmt)
@@ -100,6 +107,7 @@ def diff(state_path, hcl_dir, var_files, region, phase, profile, endpoint_url, s
     ignore = load_ignore(ignore_path) if ignore_path else None
     tags = parse_scope_tags(scope_tags)
     started = time.monotonic()
+    generated_at = now_iso()  # one scan time for every report of this run (JSON generated_at, JUnit timestamp)
     failure: str | None = None
     if live_file:
         progress.stage("compare", str(live_file))
@@ -123,11 +131,12 @@ def diff(state_path, hcl_dir, var_files, region, phase, profile, endpoint_url, s
 
     def render(kind: str, to_file: bool = True) -> list[str]:
         if kind == "json":
-            return [render_json(report, secrets, allow_unknown=allow_unknown)]
+            return [render_json(report, secrets, allow_unknown=allow_unknown, generated_at=generated_at)]
         if kind == "md":
             return render_markdown(report, secrets, allow_unknown=allow_unknown)
         if kind == "junit":
-            return [render_junit(report, secrets, allow_unknown=allow_unknown, elapsed=elapsed)]
+            return [render_junit(report, secrets, allow_unknown=allow_unknown, timestamp=generated_at,
+                                 elapsed=elapsed)]
         from converter.commands.tables import NO_WRAP_WIDTH, stdout_width
 
         width = NO_WRAP_WIDTH if to_file else stdout_width()

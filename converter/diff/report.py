@@ -93,11 +93,17 @@ def verdict(report: DiffReport, allow_unknown: bool = False) -> Verdict:
     return Verdict(PARTIAL if unknown else CLEAN, 0, checked, unknown, allow_unknown)
 
 
+def now_iso() -> str:
+    """When a scan ran, as the reports record it (JSON `generated_at`, JUnit testsuite `timestamp`): ISO-8601 UTC."""
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
 # ---------------------------------------------------------------------------------------------- JSON
-def to_dict(report: DiffReport, allow_unknown: bool = False) -> dict[str, Any]:
+def to_dict(report: DiffReport, allow_unknown: bool = False, generated_at: str | None = None) -> dict[str, Any]:
     v = verdict(report, allow_unknown)
     return {
         "schema": JSON_SCHEMA_VERSION,
+        "generated_at": generated_at or now_iso(),  # what `inventory metrics` reports as the scan's time
         "source": report.source,
         "region": report.region,
         "scope": report.scope,
@@ -122,8 +128,9 @@ def to_dict(report: DiffReport, allow_unknown: bool = False) -> dict[str, Any]:
     }
 
 
-def render_json(report: DiffReport, secrets: list[str], allow_unknown: bool = False) -> str:
-    doc = scrub_tree(json.loads(json.dumps(to_dict(report, allow_unknown), default=str)), secrets)
+def render_json(report: DiffReport, secrets: list[str], allow_unknown: bool = False,
+                generated_at: str | None = None) -> str:
+    doc = scrub_tree(json.loads(json.dumps(to_dict(report, allow_unknown, generated_at), default=str)), secrets)
     return scrub(json.dumps(doc, indent=2, sort_keys=False), secrets)
 
 
@@ -302,7 +309,7 @@ def render_junit(report: DiffReport, secrets: list[str], *, allow_unknown: bool 
     def clean(text: str) -> str:  # scrubbed before XML escaping, so `&amp;`-escaped secrets cannot slip through
         return "".join(ch for ch in scrub(text, secrets) if ch in "\t\n" or ord(ch) >= 0x20)
 
-    ts = timestamp or _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    ts = timestamp or now_iso()
     suites = ET.Element("testsuites", {"name": "tf2kro-diff", "time": f"{elapsed:.3f}"})
     suite = ET.SubElement(suites, "testsuite", {"name": "tf2kro-diff", "timestamp": ts, "time": f"{elapsed:.3f}",
                                                 "hostname": "aws" if report.source == "aws" else "capture"})
@@ -344,4 +351,4 @@ def render_junit(report: DiffReport, secrets: list[str], *, allow_unknown: bool 
     return scrub(xml, secrets)
 
 
-__all__ = ["render_json", "render_junit", "render_markdown", "render_table", "to_dict", "verdict", "Verdict", "DRIFT"]
+__all__ = ["render_json", "render_junit", "render_markdown", "render_table", "now_iso", "to_dict", "verdict", "Verdict", "DRIFT"]
