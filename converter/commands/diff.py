@@ -125,6 +125,7 @@ def diff(state_path, hcl_dir, var_files, region, phase, profile, endpoint_url, s
             failure = str(exc)
             unread = LiveRead.unread(estate, failure, phase=phase, region=region or estate.result.region)
             report = run_diff(estate, live=unread, phase=phase, ignore=ignore, source="aws")
+            report.failure = failure
     progress.finish()
     elapsed = time.monotonic() - started
     secrets = estate.secrets()
@@ -146,14 +147,15 @@ def diff(state_path, hcl_dir, var_files, region, phase, profile, endpoint_url, s
         chunks = render(kind)
         for i, text in enumerate(chunks):
             Path(path if i == 0 else f"{path}.{i + 1}").write_text(text, encoding="utf-8")
-        click.echo(f"wrote {kind} report ({len(chunks)} file(s)) to {path}", err=True)
+        if not failure:  # a failed preflight is one stderr line; the files are written all the same
+            click.echo(f"wrote {kind} report ({len(chunks)} file(s)) to {path}", err=True)
     click.echo("\n<!-- tf2kro diff: next chunk -->\n".join(render(fmt, to_file=False)))  # stdout keeps --format
+    if failure:  # one line: the cause, and that nothing was checked (the report on stdout says it once too)
+        click.echo(f"error: {failure}" + ("" if "checked" in failure else "; nothing was checked"), err=True)
+        sys.exit(2)
     c = report.counts()
     v = verdict(report, allow_unknown)
     click.echo(f"tf2kro diff: {c['adoption-would-change']} adoption-would-change, {c['deleted']} deleted, {c['drift']} drift, "
                f"{c['pending-terraform-change']} pending-terraform-change, {c['unmanaged']} unmanaged, {c['unverified']} unverified, {c['unknown']} unknown; "
                f"{report.total_calls} AWS API calls" + ("; NOT CHECKED" if v.status == "not-checked" else ""), err=True)
-    if failure:
-        click.echo(f"error: {failure}", err=True)
-        sys.exit(2)
     sys.exit(v.exit_code)

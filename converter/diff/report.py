@@ -125,6 +125,7 @@ def to_dict(report: DiffReport, allow_unknown: bool = False, generated_at: str |
             for r in _resources(report)
         ],
         "not_checked": report.not_checked,
+        **({"failure": report.failure} if report.failure else {}),
     }
 
 
@@ -150,6 +151,11 @@ def render_table(report: DiffReport, secrets: list[str], width: int = 200, allow
     from rich.table import Table
 
     console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
+    if report.failure:  # nothing was read: the cause once, not one row (and one type line) per resource repeating it
+        n = len([r for r in report.resources if r.status != UNMANAGED])
+        console.print(f"NOT CHECKED: none of {n} resource(s) could be read from AWS; this is not a clean result. "
+                      f"Cause: {report.failure}")
+        return scrub(console.export_text(), secrets)
     table = Table(box=None, show_lines=False)
     for col in ("class", "address", "path", "expected (ACK / state)", "live", "detail"):
         table.add_column(col, overflow="fold")
@@ -252,6 +258,9 @@ def render_markdown(report: DiffReport, secrets: list[str], chunk_size: int = MD
     head.append("| " + " | ".join(str(c[k]) for k in CLASSES) + f" | {c['ignored']} | {report.total_calls} |")
     head.append("")
     unknown = {t: tv for t, tv in report.types.items() if tv["status"] != "ok"}
+    if report.failure:  # the cause once; no per-resource section repeating it
+        head += [f"Cause: {md_text(report.failure, secrets, 600)}", ""]
+        return [scrub("\n".join(head), secrets)]
     if unknown:
         by_reason: dict[str, list[str]] = {}
         for t, tv in unknown.items():
@@ -330,7 +339,8 @@ def render_junit(report: DiffReport, secrets: list[str], *, allow_unknown: bool 
                                                  "message": clean(f"{len(counted)} finding(s): " + ", ".join(classes))})
             el.text = clean(text)
         elif r.status == UNKNOWN:
-            reason = clean(next((f.detail for f in r.findings if f.cls == UNKNOWN), "unknown"))
+            reason = ("nothing could be read from AWS (cause in the testsuite's system-err)" if report.failure else
+                      clean(next((f.detail for f in r.findings if f.cls == UNKNOWN), "unknown")))
             if allow_unknown:
                 skipped += 1
                 ET.SubElement(case, "skipped", {"message": f"not checked (accepted by --allow-unknown): {reason}"})
@@ -341,6 +351,8 @@ def render_junit(report: DiffReport, secrets: list[str], *, allow_unknown: bool 
         unverified = [f for f in r.findings if f.cls == UNVERIFIED]
         if unverified:
             ET.SubElement(case, "system-out").text = clean("\n".join(f"unverified {f.path}: {f.detail}" for f in unverified))
+    if report.failure:
+        ET.SubElement(suite, "system-err").text = clean(f"not checked: {report.failure}")
     for el in (suites, suite):
         el.set("tests", str(tests))
         el.set("failures", str(failures))
