@@ -82,14 +82,29 @@ def test_diff_without_aws_exits_2_fast_and_reports_not_checked(tmp_path: Path, c
     assert "Traceback" not in proc.stderr
     errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
     assert len(errors) == 1
-    assert ("no usable AWS credentials" if case == "no-credentials" else "endpoint unreachable") in errors[0]
+    cause = "no usable AWS credentials" if case == "no-credentials" else "endpoint unreachable"
+    assert cause in errors[0] and "checked" in errors[0]
+    # stderr is that one line: no summary, no `unknown type …` line per type repeating the cause
+    assert [ln for ln in proc.stderr.splitlines() if ln.strip()] == errors, proc.stderr
     md = proc.stdout
     assert "**Not checked**" in md and "not a clean result" in md and "No drift" not in md
+    assert md.count(cause) == 1 and "<details>" not in md  # the cause once, no section per resource
     root = ET.parse(tmp_path / "r.xml").getroot()
     suite = root.find("testsuite")
     assert suite is not None and int(suite.get("errors")) == len(suite.findall("testcase")) > 0
     assert suite.get("skipped") == "0" and suite.get("timestamp") and suite.get("time")
     print(f"\n{case}: exit 2 after {elapsed:.2f} s")
+
+
+def test_diff_table_without_credentials_states_the_cause_once(tmp_path: Path) -> None:
+    """The default table on a failed preflight: the verdict and the cause once, not one row per resource."""
+    proc, _ = _tf2kro(["diff", "--state", str(SAMPLE_STATE)], _no_credentials_env(tmp_path), tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    out = [ln for ln in proc.stdout.splitlines() if ln.strip()]
+    assert len(out) == 1 and out[0].startswith("NOT CHECKED") and "not a clean result" in out[0], proc.stdout
+    assert proc.stdout.count("no usable AWS credentials") == 1
+    err = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(err) == 1 and err[0].startswith("error:") and "no usable AWS credentials" in err[0], proc.stderr
 
 
 def test_capture_without_credentials_writes_nothing_and_exits_2(tmp_path: Path) -> None:

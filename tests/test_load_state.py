@@ -42,6 +42,18 @@ def test_sensitive_paths_tainted_and_zero_instances():
     assert db.sensitive_paths[0].steps == ("password",)
 
 
+def test_old_state_format_message_is_consistent(tmp_path):
+    """A format-3 file whose terraform_version says 0.12.31 (never rewritten since): the message names format 4 as
+    what Terraform ≥ 0.12 writes and how to upgrade, without claiming 0.12.31 cannot have written it."""
+    p = tmp_path / "old.tfstate"
+    p.write_text('{"version": 3, "terraform_version": "0.12.31", "modules": []}')
+    with pytest.raises(ToolError) as err:
+        load_state(p)
+    msg = str(err.value)
+    assert "format version 3" in msg and "0.12.31" in msg and "format 4" in msg and "state pull" in msg
+    assert "only format 4 (Terraform ≥ 0.12)" not in msg and "old.tfstate" in msg and "\n" not in msg
+
+
 @pytest.mark.parametrize(
     "text, needle",
     [

@@ -666,9 +666,19 @@ def test_notifications_without_services_subscribe_nobody():
 # --------------------------------------------------------------------------------------------- drift metrics
 
 
+_SCAN_AT = "2023-11-14T22:13:20+00:00"  # 1_700_000_000
+
+
+def _drift_report(**over):
+    doc = {"verdict": "findings", "generated_at": _SCAN_AT, "region": "eu-west-1",
+           "summary": {"counts": {"drift": 2, "deleted": 1, "ignored": 4}, "resources": 17, "unknown": 0}}
+    doc.update(over)
+    return doc
+
+
 def test_drift_metrics_exposition_from_a_diff_report(tmp_path):
-    report = {"region": "eu-west-1", "summary": {"counts": {"drift": 2, "deleted": 1, "ignored": 4}, "resources": 17}}
-    text = mon.drift_metrics(report, "staging", "platform", 1_700_000_000)
+    report = _drift_report()
+    text = mon.drift_metrics(report, "staging", "platform")
     samples = {}
     for line in text.splitlines():
         if line.startswith("#"):
@@ -680,17 +690,52 @@ def test_drift_metrics_exposition_from_a_diff_report(tmp_path):
     assert samples[f'tf2kro_drift_findings{{{base},region="eu-west-1",class="drift"}}'] == 2
     assert samples[f'tf2kro_drift_findings{{{base},region="eu-west-1",class="unmanaged"}}'] == 0
     assert samples[f"tf2kro_terraform_state_instances{{{base}}}"] == 17
-    assert samples[f"tf2kro_drift_last_run_timestamp_seconds{{{base}}}"] == 1_700_000_000
+    assert samples[f"tf2kro_drift_last_run_timestamp_seconds{{{base}}}"] == 1_700_000_000  # the report's time
     assert not any("ignored" in k for k in samples)
     with pytest.raises(ToolError):
-        mon.drift_metrics(report, "staging/../x", "platform", 0)  # also a Pushgateway URL path segment
+        mon.drift_metrics(report, "staging/../x", "platform")  # also a Pushgateway URL path segment
     with pytest.raises(ToolError):
-        mon.drift_metrics({"findings": []}, "staging", "platform", 0)
+        mon.drift_metrics({"findings": []}, "staging", "platform")
     (tmp_path / "r.json").write_text(json.dumps(report))
     res = CliRunner().invoke(main, ["inventory", "metrics", str(tmp_path / "r.json"), "--env", "staging", "--root", "platform"])
     assert res.exit_code == 0 and 'tf2kro_terraform_state_instances{env="staging",root="platform"} 17' in res.stdout
     res = CliRunner().invoke(main, ["inventory", "metrics", str(tmp_path / "missing.json"), "--env", "staging", "--root", "p"])
     assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1 and "missing.json" in res.output
+
+
+@pytest.mark.parametrize("over", [
+    {"verdict": "not-checked", "summary": {"counts": {}, "resources": 53, "unknown": 53}},
+    {"verdict": "partially-checked", "summary": {"counts": {}, "resources": 53, "unknown": 3}},
+    {"verdict": None},
+    {"generated_at": None},
+    {"generated_at": "yesterday"},
+    {"generated_at": "2023-11-14T22:13:20"},  # no time zone: not UTC
+    {"summary": None},
+], ids=["not-checked", "partially-checked", "no-verdict", "no-timestamp", "bad-timestamp", "naive-timestamp",
+        "no-summary"])
+def test_drift_metrics_refuse_an_incomplete_or_undated_report(tmp_path, over):
+    """A report that did not check everything (or cannot say when it ran) is exit 2, one line naming the report
+    file, nothing on stdout: printed or pushed, it would be a false clean that resets the stale-scan alert."""
+    report = {k: v for k, v in _drift_report(**over).items() if v is not None}
+    path = tmp_path / "dj.out"
+    path.write_text(json.dumps(report))
+    res = CliRunner().invoke(main, ["inventory", "metrics", str(path), "--env", "dev", "--root", "dev",
+                                    "--push", "http://127.0.0.1:9/"])
+    assert res.exit_code == 2, res.output
+    assert res.stdout == "" and len(res.stderr.strip().splitlines()) == 1 and str(path) in res.stderr, res.output
+    assert "tf2kro_drift" not in res.output
+
+
+def test_drift_metrics_of_a_real_diff_json_report(tmp_path):
+    """`diff --format json` writes generated_at (the JUnit timestamp's source) and the metrics carry that time."""
+    from converter.diff.report import render_json
+    from tests.test_diff_failclosed import _report_with_live
+
+    doc = json.loads(render_json(_report_with_live("x"), [], generated_at=_SCAN_AT))
+    assert doc["generated_at"] == _SCAN_AT and doc["verdict"] == "findings"
+    assert json.loads(render_json(_report_with_live("x"), []))["generated_at"].endswith("+00:00")
+    text = mon.drift_metrics(doc, "dev", "dev", source="r.json")
+    assert 'tf2kro_drift_last_run_timestamp_seconds{env="dev",root="dev"} 1700000000' in text
 
 
 def test_drift_metrics_pushed_to_a_pushgateway(tmp_path):
@@ -715,7 +760,7 @@ def test_drift_metrics_pushed_to_a_pushgateway(tmp_path):
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     report = tmp_path / "r.json"
-    report.write_text(json.dumps({"region": "eu-west-1", "summary": {"counts": {"drift": 3}, "resources": 9}}))
+    report.write_text(json.dumps(_drift_report(summary={"counts": {"drift": 3}, "resources": 9})))
     url = f"http://127.0.0.1:{srv.server_address[1]}/"
     try:
         res = CliRunner().invoke(main, ["inventory", "metrics", str(report), "--env", "prod", "--root", "network",

@@ -159,8 +159,42 @@ def test_convert_of_another_env_does_not_take_over_an_envs_output(tmp_path: Path
     res = _run("convert", "--state", STATE, "--out", out, "--env", "prod", "--force")
     assert res.exit_code == 0, res.output
     assert "prod-" in (out / "network" / "instance.yaml").read_text()
-    assert {e["scope"] for e in _manifest(out).values()} <= {"convert:index"} | {f"convert:prod:{p}" for p in
+    assert {e["scope"] for e in _manifest(out).values()} <= {"convert:index"} | {f"convert:prod:{p}@estate" for p in
                                                                                 ("network", "identity", "cluster", "addons", "other")}
+
+
+def test_convert_of_another_root_does_not_take_over_a_roots_output(tmp_path: Path) -> None:
+    """Two states (two roots) of one environment into one --out: the second root would replace the first one's
+    phase directories. Refused (exit 2, one line, nothing written) like another --env, also for a phase run whose
+    paths do not overlap; --force replaces. The same root again is accepted."""
+    out = tmp_path / "rr"
+    assert _run("convert", "--state", STATE, "--out", out, "--root", "dev", "--phase", "network").exit_code == 0
+    dev = _tree(out)
+    assert {e["scope"] for e in _manifest(out).values()} == {"convert:index", "convert:main:network@dev"}
+    for args in ((), ("--phase", "network"), ("--phase", "identity")):
+        res = _run("convert", "--state", STATE, "--out", out, "--root", "prod", *args)
+        assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1, (args, res.output)
+        assert "another run's output" in res.output and "@dev" in res.output and str(out) in res.output
+        assert _tree(out) == dev
+    assert _run("convert", "--state", STATE, "--out", out, "--root", "dev").exit_code == 0
+    res = _run("convert", "--state", STATE, "--out", out, "--root", "prod", "--force")
+    assert res.exit_code == 0, res.output
+    assert "prod" in (out / "network" / "rgd.yaml").read_text()
+
+
+def test_convert_output_without_recorded_roots_still_merges(tmp_path: Path) -> None:
+    """A manifest written before scopes named the root (`convert:E:P`) counts as this root's output: the next run
+    replaces it instead of refusing, and records its root."""
+    out = tmp_path / "old"
+    assert _run("convert", "--state", STATE, "--out", out, "--root", "dev").exit_code == 0
+    doc = json.loads((out / MANIFEST).read_text())
+    for e in doc["files"].values():
+        e["scope"] = e["scope"].split("@", 1)[0]
+    (out / MANIFEST).write_text(json.dumps(doc))
+    res = _run("convert", "--state", STATE, "--out", out, "--root", "prod")
+    assert res.exit_code == 0, res.output
+    assert {e["scope"].split(":")[-1] for e in _manifest(out).values() if e["scope"] != "convert:index"} == {
+        f"{p}@prod" for p in ("network", "identity", "cluster", "addons", "other") if (out / p).is_dir()}
 
 
 def test_plan_env_runs_merge(tmp_path: Path) -> None:

@@ -91,23 +91,37 @@ def _kustomization(resources: list[str]) -> str:
     }])
 
 
-def convert_output_run(phase: str, env: str = "main", *, multi: bool = False) -> OutputRun:
+def convert_output_run(phase: str, env: str = "main", *, multi: bool = False, root: str | None = None) -> OutputRun:
     """A `convert --env E --phase P` run owns P's directory of environment E; `all` owns every phase directory of E.
     The root kustomization.yaml is regenerated from the phase directories present after the merge, so phase runs
     into one --out add up; report.json always describes the whole estate of the latest run. Another environment's
     output at the same paths is not replaced (the writer refuses without --force): one --out per environment. A
-    multi-root run (`<root>/<phase>/…`) owns the whole convert tree of E: its root kustomization lists the roots."""
+    multi-root run (`<root>/<phase>/…`) owns the whole convert tree of E: its root kustomization lists the roots.
+
+    A single-root run's scopes name its Terraform root (`convert:E:P@ROOT`): another root's output of E in the same
+    --out is refused without --force, like another environment's. A scope without `@ROOT` (written before roots
+    were recorded) counts as this root's, so existing output directories keep working."""
     from converter.emit.writer import OutputRun
 
     if multi:
         return OutputRun(command=f"convert --estate --env {env}", scope_of=lambda rel: f"convert:{env}:estate",
                          replaces=lambda scope: scope.startswith(f"convert:{env}:"))
+    suffix = f"@{root}" if root else ""
+
+    def mine(scope: str) -> bool:  # E's output of this root, or of an older run that did not record its root
+        return "@" not in scope or not root or scope.endswith(suffix)
 
     def scope_of(rel: str) -> str:
-        return f"convert:{env}:{rel.split('/', 1)[0]}" if "/" in rel else "convert:index"
+        return f"convert:{env}:{rel.split('/', 1)[0]}{suffix}" if "/" in rel else "convert:index"
 
     def replaces(scope: str) -> bool:
-        return scope == f"convert:{env}:{phase}" if phase != "all" else scope.startswith(f"convert:{env}:")
+        if not mine(scope):
+            return False
+        bare = scope.split("@", 1)[0]
+        return bare == f"convert:{env}:{phase}" if phase != "all" else bare.startswith(f"convert:{env}:")
+
+    def conflicts(scope: str) -> bool:
+        return scope.startswith(f"convert:{env}:") and scope != f"convert:{env}:estate" and not mine(scope)
 
     def index(paths: list[str], read) -> dict[str, str]:
         present = {p.split("/", 1)[0] for p in paths if p.endswith("/kustomization.yaml") and p.count("/") == 1}
@@ -115,7 +129,8 @@ def convert_output_run(phase: str, env: str = "main", *, multi: bool = False) ->
         return {"kustomization.yaml": _kustomization(sorted(present, key=lambda p: (order.get(p, len(order)), p)))}
 
     return OutputRun(command=f"convert --env {env}" + ("" if phase == "all" else f" --phase {phase}"),
-                     scope_of=scope_of, replaces=replaces, index=index, index_scope="convert:index")
+                     scope_of=scope_of, replaces=replaces, conflicts=conflicts, index=index,
+                     index_scope="convert:index")
 
 
 def render_roots(roots: EstateRoots, opts: EmitOptions) -> dict[str, str]:
@@ -162,8 +177,8 @@ def convert(state_path, hcl_dir, var_files, region, out_dir, force, phase, env, 
         files = render_tree(roots.estates[0], opts, secrets_out=secrets)
     progress.stage("write", f"{len(files)} files")
     inputs = tuple(str(s.state) for s in roots.specs) + tuple(str(s.hcl) for s in roots.specs if s.hcl) + tuple(var_files) + ((live_file,) if live_file else ())
-    write_output(out_dir, files, secrets, run=convert_output_run(phase, env, multi=multi), force=force,
-                 inputs=inputs)
+    run = convert_output_run(phase, env, multi=multi, root=None if multi else roots.estates[0].root)
+    write_output(out_dir, files, secrets, run=run, force=force, inputs=inputs)
     progress.finish()
     for spec, estate in zip(roots.specs, roots.estates, strict=True):
         who = f"{spec.name}: " if multi else ""

@@ -91,7 +91,14 @@ def diff(state_path, hcl_dir, var_files, region, phase, profile, endpoint_url, s
     from converter.diff.aws import AwsUnreachable
     from converter.diff.compare import load_ignore
     from converter.diff.live import LiveRead
-    from converter.diff.report import render_json, render_junit, render_markdown, render_table, verdict
+    from converter.diff.report import (
+        now_iso,
+        render_json,
+        render_junit,
+        render_markdown,
+        render_table,
+        verdict,
+    )
     from converter.diff.run import connect, parse_scope_tags, run_diff
 
     targets = parse_outputs(outputs, fmt)
@@ -100,6 +107,7 @@ def diff(state_path, hcl_dir, var_files, region, phase, profile, endpoint_url, s
     ignore = load_ignore(ignore_path) if ignore_path else None
     tags = parse_scope_tags(scope_tags)
     started = time.monotonic()
+    generated_at = now_iso()  # one scan time for every report of this run (JSON generated_at, JUnit timestamp)
     failure: str | None = None
     if live_file:
         progress.stage("compare", str(live_file))
@@ -117,17 +125,19 @@ def diff(state_path, hcl_dir, var_files, region, phase, profile, endpoint_url, s
             failure = str(exc)
             unread = LiveRead.unread(estate, failure, phase=phase, region=region or estate.result.region)
             report = run_diff(estate, live=unread, phase=phase, ignore=ignore, source="aws")
+            report.failure = failure
     progress.finish()
     elapsed = time.monotonic() - started
     secrets = estate.secrets()
 
     def render(kind: str, to_file: bool = True) -> list[str]:
         if kind == "json":
-            return [render_json(report, secrets, allow_unknown=allow_unknown)]
+            return [render_json(report, secrets, allow_unknown=allow_unknown, generated_at=generated_at)]
         if kind == "md":
             return render_markdown(report, secrets, allow_unknown=allow_unknown)
         if kind == "junit":
-            return [render_junit(report, secrets, allow_unknown=allow_unknown, elapsed=elapsed)]
+            return [render_junit(report, secrets, allow_unknown=allow_unknown, timestamp=generated_at,
+                                 elapsed=elapsed)]
         from converter.commands.tables import NO_WRAP_WIDTH, stdout_width
 
         width = NO_WRAP_WIDTH if to_file else stdout_width()
@@ -137,14 +147,15 @@ def diff(state_path, hcl_dir, var_files, region, phase, profile, endpoint_url, s
         chunks = render(kind)
         for i, text in enumerate(chunks):
             Path(path if i == 0 else f"{path}.{i + 1}").write_text(text, encoding="utf-8")
-        click.echo(f"wrote {kind} report ({len(chunks)} file(s)) to {path}", err=True)
+        if not failure:  # a failed preflight is one stderr line; the files are written all the same
+            click.echo(f"wrote {kind} report ({len(chunks)} file(s)) to {path}", err=True)
     click.echo("\n<!-- tf2kro diff: next chunk -->\n".join(render(fmt, to_file=False)))  # stdout keeps --format
+    if failure:  # one line: the cause, and that nothing was checked (the report on stdout says it once too)
+        click.echo(f"error: {failure}" + ("" if "checked" in failure else "; nothing was checked"), err=True)
+        sys.exit(2)
     c = report.counts()
     v = verdict(report, allow_unknown)
     click.echo(f"tf2kro diff: {c['adoption-would-change']} adoption-would-change, {c['deleted']} deleted, {c['drift']} drift, "
                f"{c['pending-terraform-change']} pending-terraform-change, {c['unmanaged']} unmanaged, {c['unverified']} unverified, {c['unknown']} unknown; "
                f"{report.total_calls} AWS API calls" + ("; NOT CHECKED" if v.status == "not-checked" else ""), err=True)
-    if failure:
-        click.echo(f"error: {failure}", err=True)
-        sys.exit(2)
     sys.exit(v.exit_code)

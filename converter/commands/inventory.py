@@ -93,9 +93,10 @@ def metrics_cmd(report, env_name, root_name, push_url):
     What the fleet's dashboard and drift alerts read (docs/monitoring.md): findings per class, Terraform instances
     left, when the scan ran. --env/--root are also the Pushgateway grouping key (URL path segments), so they must
     be label values. A push replaces the group (PUT): the metrics are the latest scan, nothing else.
+    A not-checked or partially-checked report, or one without `generated_at`, is refused (exit 2): the time is
+    the report's, so a stale scan stays stale on the dashboard.
     """
     import json
-    import time
     from pathlib import Path
 
     from converter.fleet.monitoring import drift_metrics
@@ -104,7 +105,7 @@ def metrics_cmd(report, env_name, root_name, push_url):
         doc = json.loads(Path(report).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ToolError(f"cannot read drift report: {exc}", source=report) from None
-    text = drift_metrics(doc, env_name, root_name, time.time())
+    text = drift_metrics(doc, env_name, root_name, source=report)
     if not push_url:
         sys.stdout.write(text)
         return

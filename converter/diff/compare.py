@@ -91,6 +91,8 @@ class DiffReport:
     region: str | None
     source: str  # "aws" | capture file
     not_checked: list[dict[str, str]] = field(default_factory=list)  # mapped resources without a describe block
+    # why nothing could be read (failed preflight / endpoint lost): the reports state it once, not once per resource
+    failure: str | None = None
 
     @property
     def findings(self) -> list[Finding]:

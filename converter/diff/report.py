@@ -93,11 +93,17 @@ def verdict(report: DiffReport, allow_unknown: bool = False) -> Verdict:
     return Verdict(PARTIAL if unknown else CLEAN, 0, checked, unknown, allow_unknown)
 
 
+def now_iso() -> str:
+    """When a scan ran, as the reports record it (JSON `generated_at`, JUnit testsuite `timestamp`): ISO-8601 UTC."""
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
 # ---------------------------------------------------------------------------------------------- JSON
-def to_dict(report: DiffReport, allow_unknown: bool = False) -> dict[str, Any]:
+def to_dict(report: DiffReport, allow_unknown: bool = False, generated_at: str | None = None) -> dict[str, Any]:
     v = verdict(report, allow_unknown)
     return {
         "schema": JSON_SCHEMA_VERSION,
+        "generated_at": generated_at or now_iso(),  # what `inventory metrics` reports as the scan's time
         "source": report.source,
         "region": report.region,
         "scope": report.scope,
@@ -119,11 +125,13 @@ def to_dict(report: DiffReport, allow_unknown: bool = False) -> dict[str, Any]:
             for r in _resources(report)
         ],
         "not_checked": report.not_checked,
+        **({"failure": report.failure} if report.failure else {}),
     }
 
 
-def render_json(report: DiffReport, secrets: list[str], allow_unknown: bool = False) -> str:
-    doc = scrub_tree(json.loads(json.dumps(to_dict(report, allow_unknown), default=str)), secrets)
+def render_json(report: DiffReport, secrets: list[str], allow_unknown: bool = False,
+                generated_at: str | None = None) -> str:
+    doc = scrub_tree(json.loads(json.dumps(to_dict(report, allow_unknown, generated_at), default=str)), secrets)
     return scrub(json.dumps(doc, indent=2, sort_keys=False), secrets)
 
 
@@ -143,6 +151,11 @@ def render_table(report: DiffReport, secrets: list[str], width: int = 200, allow
     from rich.table import Table
 
     console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
+    if report.failure:  # nothing was read: the cause once, not one row (and one type line) per resource repeating it
+        n = len([r for r in report.resources if r.status != UNMANAGED])
+        console.print(f"NOT CHECKED: none of {n} resource(s) could be read from AWS; this is not a clean result. "
+                      f"Cause: {report.failure}")
+        return scrub(console.export_text(), secrets)
     table = Table(box=None, show_lines=False)
     for col in ("class", "address", "path", "expected (ACK / state)", "live", "detail"):
         table.add_column(col, overflow="fold")
@@ -245,6 +258,9 @@ def render_markdown(report: DiffReport, secrets: list[str], chunk_size: int = MD
     head.append("| " + " | ".join(str(c[k]) for k in CLASSES) + f" | {c['ignored']} | {report.total_calls} |")
     head.append("")
     unknown = {t: tv for t, tv in report.types.items() if tv["status"] != "ok"}
+    if report.failure:  # the cause once; no per-resource section repeating it
+        head += [f"Cause: {md_text(report.failure, secrets, 600)}", ""]
+        return [scrub("\n".join(head), secrets)]
     if unknown:
         by_reason: dict[str, list[str]] = {}
         for t, tv in unknown.items():
@@ -302,7 +318,7 @@ def render_junit(report: DiffReport, secrets: list[str], *, allow_unknown: bool 
     def clean(text: str) -> str:  # scrubbed before XML escaping, so `&amp;`-escaped secrets cannot slip through
         return "".join(ch for ch in scrub(text, secrets) if ch in "\t\n" or ord(ch) >= 0x20)
 
-    ts = timestamp or _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    ts = timestamp or now_iso()
     suites = ET.Element("testsuites", {"name": "tf2kro-diff", "time": f"{elapsed:.3f}"})
     suite = ET.SubElement(suites, "testsuite", {"name": "tf2kro-diff", "timestamp": ts, "time": f"{elapsed:.3f}",
                                                 "hostname": "aws" if report.source == "aws" else "capture"})
@@ -323,7 +339,8 @@ def render_junit(report: DiffReport, secrets: list[str], *, allow_unknown: bool 
                                                  "message": clean(f"{len(counted)} finding(s): " + ", ".join(classes))})
             el.text = clean(text)
         elif r.status == UNKNOWN:
-            reason = clean(next((f.detail for f in r.findings if f.cls == UNKNOWN), "unknown"))
+            reason = ("nothing could be read from AWS (cause in the testsuite's system-err)" if report.failure else
+                      clean(next((f.detail for f in r.findings if f.cls == UNKNOWN), "unknown")))
             if allow_unknown:
                 skipped += 1
                 ET.SubElement(case, "skipped", {"message": f"not checked (accepted by --allow-unknown): {reason}"})
@@ -334,6 +351,8 @@ def render_junit(report: DiffReport, secrets: list[str], *, allow_unknown: bool 
         unverified = [f for f in r.findings if f.cls == UNVERIFIED]
         if unverified:
             ET.SubElement(case, "system-out").text = clean("\n".join(f"unverified {f.path}: {f.detail}" for f in unverified))
+    if report.failure:
+        ET.SubElement(suite, "system-err").text = clean(f"not checked: {report.failure}")
     for el in (suites, suite):
         el.set("tests", str(tests))
         el.set("failures", str(failures))
@@ -344,4 +363,4 @@ def render_junit(report: DiffReport, secrets: list[str], *, allow_unknown: bool 
     return scrub(xml, secrets)
 
 
-__all__ = ["render_json", "render_junit", "render_markdown", "render_table", "to_dict", "verdict", "Verdict", "DRIFT"]
+__all__ = ["render_json", "render_junit", "render_markdown", "render_table", "now_iso", "to_dict", "verdict", "Verdict", "DRIFT"]

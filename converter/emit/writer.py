@@ -81,11 +81,14 @@ class OutputRun:
     `scope_of(rel)` names the scope of each file this run writes (e.g. "convert:network", "plan:dev"); the run
     replaces and removes only manifest files whose scope `replaces(scope)` accepts (and paths it writes itself). `index(paths, read)` regenerates the
     shared index files (root kustomization.yaml, README.md, ...) from every tf2kro file present after the merge;
-    its files belong to scope `index_scope`, which every run replaces."""
+    its files belong to scope `index_scope`, which every run replaces. A manifest file whose scope `conflicts(scope)`
+    accepts (e.g. the same environment's convert output of another Terraform root) makes the run refuse without
+    --force, even where no path overlaps: the merged tree would mix two roots."""
 
     command: str
     scope_of: Callable[[str], str] = field(default=lambda rel: "all")
     replaces: Callable[[str], bool] = field(default=lambda scope: scope == "all")
+    conflicts: Callable[[str], bool] = field(default=lambda scope: False)
     index: Callable[[list[str], Callable[[str], str]], dict[str, str]] | None = None
     index_scope: str = "index"
 
@@ -377,6 +380,13 @@ def _merge(out: Path, out_fd: int, files: dict[str, str], secrets: list[str], ru
         raise ToolError(f"refusing to write: {taken[0]}" + (f" (and {len(taken) - 1} more)" if len(taken) > 1 else "")
                         + f" belongs to another run's output (`{other.get('command', '?')}`, scope {other['scope']}); "
                         "write this run to its own --out (e.g. one directory per environment), or pass --force to "
+                        "replace that output", source=str(out))
+    clash = sorted(rel for rel, e in manifest.items() if run.conflicts(e["scope"]))
+    if clash and not force:
+        other = manifest[clash[0]]
+        raise ToolError(f"refusing to write: {clash[0]}" + (f" (and {len(clash) - 1} more)" if len(clash) > 1 else "")
+                        + f" belongs to another run's output (`{other.get('command', '?')}`, scope {other['scope']}); "
+                        "write this run to its own --out (e.g. one directory per root), or pass --force to "
                         "replace that output", source=str(out))
     survivors = {rel for rel, e in manifest.items() if not replaced(e["scope"]) and rel not in new}
     if run.index is not None:

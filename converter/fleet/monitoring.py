@@ -645,15 +645,37 @@ def _exposition_value(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def drift_metrics(report: dict[str, Any], env: str, root: str, timestamp: float) -> str:
+def drift_metrics(report: dict[str, Any], env: str, root: str, source: str = "drift report") -> str:
     """The scheduled drift scan's result as Prometheus text exposition, for a Pushgateway (grouping key
     job=tf2kro-drift/env/<env>/root/<root>): findings per class, Terraform-managed instances still in the state
     (the migration's "instances left"), and when the scan ran. `report` is `tf2kro diff --format json`.
-    env/root must be Kubernetes label values: they are also path segments of the Pushgateway URL."""
+    env/root must be Kubernetes label values: they are also path segments of the Pushgateway URL.
+
+    Only a complete scan (verdict clean or findings) becomes metrics: a not-checked or partially-checked one
+    would show fewer findings than there are and, pushed, would reset the stale-scan alert. The time is the
+    report's `generated_at` (when the scan ran), never now: an old report must look old. Errors name `source`."""
+    import datetime as _dt
+
     label_value(env, "drift metrics env")
     label_value(root, "drift metrics root")
-    if not isinstance(report, dict) or "summary" not in report:
-        raise ToolError("drift report: not a `tf2kro diff --format json` report (no summary)")
+    if not isinstance(report, dict) or not isinstance(report.get("summary"), dict):
+        raise ToolError("not a `tf2kro diff --format json` report (no summary)", source=source)
+    status = report.get("verdict")
+    if status not in ("clean", "findings"):
+        unknown = report["summary"].get("unknown")
+        raise ToolError(f"the diff verdict is {status or 'missing'!r}"
+                        + (f" ({unknown} resource(s) unknown)" if unknown else "")
+                        + ": only a complete scan (clean or findings) becomes drift metrics; nothing printed or pushed",
+                        source=source)
+    stamp = report.get("generated_at")
+    try:
+        when = _dt.datetime.fromisoformat(str(stamp))
+        if when.tzinfo is None:
+            raise ValueError("no time zone")
+    except ValueError:
+        raise ToolError(f"no valid generated_at (ISO-8601 UTC) in the report ({stamp!r}): cannot tell when the scan "
+                        "ran; re-run `tf2kro diff --format json`", source=source) from None
+    timestamp = when.timestamp()
     counts = report["summary"].get("counts") or {}
     region = str(report.get("region") or "")
     base = f'env="{_exposition_value(env)}",root="{_exposition_value(root)}"'

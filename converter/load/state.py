@@ -73,9 +73,10 @@ def _parse_state(text: str, name: str) -> StateFile:
         raise ToolError(f"state 'version' must be an integer, got {version!r}", source=name)
     if version < SUPPORTED_VERSION:
         raise ToolError(
-            f"state format version {version} (Terraform {doc.get('terraform_version', '?')}) is not supported; "
-            "only format 4 (Terraform ≥ 0.12) is. Upgrade it by running `terraform init` and "
-            "`terraform state pull > terraform.tfstate` with Terraform ≥ 0.12, then convert that file",
+            f"state format version {version} (its terraform_version field says {doc.get('terraform_version', '?')}) "
+            "is not supported: tf2kro reads format 4, the format Terraform 0.12 and later write. Upgrade the file "
+            "with Terraform ≥ 0.12: `terraform init`, then `terraform state pull > terraform.tfstate`, and convert "
+            "that file",
             source=name,
         )
     if version > SUPPORTED_VERSION:
