@@ -579,7 +579,19 @@ def build_plan(estate: Estate, *, env: str = "main", namespace: str | None = Non
 
     st = estate.state
     return Plan(env=env, namespace=namespace,
-                state={"path": os.path.basename(st.path), "serial": st.serial, "lineage": st.lineage,
-                       "terraform_version": st.terraform_version},
+                state={"path": os.path.basename(st.path), "source": repo_source(st.path), "hcl": repo_source(hcl_dir),
+                       "serial": st.serial, "lineage": st.lineage, "terraform_version": st.terraform_version},
                 region=res.region, account_id=res.account_id, phases=phases, findings=gfind,
                 counts=res.counts(), diff_available=diff_available, root=estate.root)
+
+
+def repo_source(given: str | None) -> str:
+    """The state/--hcl as the user gave it, for CI (ci/drift-targets.json): an s3:// URL verbatim (query
+    included), a local path normalised (`./a/../b` → `b`). An absolute path is kept as given: CI cannot read it,
+    converter.ci.targets leaves that plan out with the reason. `path` keeps the basename (the PR bodies' label)."""
+    if not given or given == "-":
+        return ""
+    given = str(given)
+    if given.startswith("s3://"):
+        return given
+    return os.path.normpath(given) if not os.path.isabs(given) else given
