@@ -242,7 +242,13 @@ def test_prod_codeowners_and_sync_window(three_envs):
                 # GitHub: any one owner of a rule approves, so prod rules name the prod approvers alone
                 assert owners == (["@platform-prod-approvers"] if env == "prod" else ph["owners"].split()), (path, owners)
     # the CI that gates every environment: with prod in the tree, only the prod approvers own it
-    assert [ln.split()[1:] for ln in rules if ln.split()[0] in ("/.github/", "/ci/")] == [["@platform-prod-approvers"]] * 2
+    trust = ("*", "/.github/", "/ci/", "/argocd/", "/CODEOWNERS", "/environments/prod/00-prerequisites/", "/prs/prod/")
+    assert {ln.split()[0]: ln.split()[1:] for ln in rules if ln.split()[0] in trust} == {
+        p: ["@platform-prod-approvers"] for p in trust}
+    assert rules[0].startswith("* ")  # GitHub: the last matching rule wins, the default goes first
+    dev_owners = sorted({o for ph in _plan(out, "dev")["phases"] for o in ph["owners"].split()})
+    for path in ("/environments/dev/00-prerequisites/", "/prs/dev/"):
+        assert sorted(next(ln.split()[1:] for ln in rules if ln.split()[0] == path)) == dev_owners
     assert any(ln.startswith("# prod: production — only @platform-prod-approvers approve") for ln in co)
     assert next(ln for ln in rules if ln.startswith("/environments/dev/01-network/")).split()[1:] == ["@acme/net"]
     for env in ENVS:
@@ -611,8 +617,10 @@ def test_codeowners_rules_stay_one_rule_per_line(owners):
         return
     doc = {"env": "prod", "prod": True, "prod_owners": value, "phases": [{"dir": "01-network", "owners": "@net", "argocd": None}]}
     lines = [ln for ln in codeowners([doc]).splitlines() if not ln.startswith("#")]
-    assert [ln.split()[0] for ln in lines] == ["/.github/", "/ci/", "/environments/prod/01-network/",
-                                               "/terraform/prod/01-network/"]
+    assert [ln.split()[0] for ln in lines] == ["*", "/environments/prod/", "/prs/prod/",
+                                               "/environments/prod/00-prerequisites/", "/environments/prod/01-network/",
+                                               "/terraform/prod/01-network/", "/argocd/", "/ci/", "/.github/",
+                                               "/CODEOWNERS"]
     for ln in lines:
         assert ln.split()[1:] == list(dict.fromkeys(value.split())) and "#" not in ln and "\r" not in ln
 
