@@ -160,6 +160,7 @@ class Plan:
     prod: bool = False
     prod_owners: str | None = None  # the owners of every CODEOWNERS rule of a prod environment (alone)
     sync_window: dict[str, Any] | None = None  # the ArgoCD sync window of a prod environment
+    repo_path: str = ""  # where the plan tree lives in the repository (--repo-path): CODEOWNERS and CI paths
 
     def phase(self, name: str) -> PhasePlan:
         for p in self.phases:
@@ -190,7 +191,7 @@ class Plan:
             "region": self.region, "account_id": self.account_id, "counts": self.counts,
             "findings": self.findings, "order": self.order, "environments": self.environments or [self.env],
             "predecessor": self.predecessor, "prod": self.prod, "prod_owners": self.prod_owners,
-            "sync_window": self.sync_window, "phases": [phase_dict(p) for p in self.phases],
+            "sync_window": self.sync_window, "repo_path": self.repo_path, "phases": [phase_dict(p) for p in self.phases],
         }
 
     def to_json(self) -> str:

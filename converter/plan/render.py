@@ -237,7 +237,9 @@ def index_files(plans: list[dict[str, Any]]) -> dict[str, str]:
     from converter.gitops.health import render_patch
 
     plans = sorted(plans, key=lambda d: (d.get("order") or 0, d["env"]))
-    files = {"CODEOWNERS": codeowners(plans), "README.md": index_readme(plans)}
+    from converter.ci.plan import repo_path
+
+    files = {"CODEOWNERS": codeowners(plans, repo_path(plans)), "README.md": index_readme(plans)}
     if any(ph.get("argocd") for d in plans for ph in d["phases"]):
         files["argocd/argocd-cm-health.yaml"] = render_patch(health_kinds(plans))
     return files
