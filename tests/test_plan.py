@@ -363,6 +363,19 @@ def test_plan_status_errors(tmp_path):
     junk.write_text("not json")
     res = CliRunner().invoke(main, ["plan", "--status", "--out", str(out), "--kubectl-json", str(junk)])
     assert res.exit_code == 2 and "kubectl" in res.output
+    # what a failed `kubectl get … > FILE` leaves (empty, whitespace) or JSON that is not kubectl's: could not check
+    # (2, one line naming the file), never "every object missing" (1)
+    for i, text in enumerate(["", " \n\t", "{}", "[]", "null", '{"kind": "Status", "status": "Failure"}', '"x"']):
+        bad = tmp_path / f"bad{i}.json"
+        bad.write_text(text)
+        res = CliRunner().invoke(main, ["plan", "--status", "--out", str(out), "--kubectl-json", str(bad)])
+        assert res.exit_code == 2, (text, res.output)
+        assert res.output.count("\n") == 1 and str(bad) in res.output and "kubectl" in res.output, res.output
+    # an empty List is kubectl's answer when there are no objects: read (objects missing → 1), not an error
+    empty = tmp_path / "empty-list.json"
+    empty.write_text('{"apiVersion": "v1", "kind": "List", "items": []}')
+    res = CliRunner().invoke(main, ["plan", "--status", "--out", str(out), "--kubectl-json", str(empty)])
+    assert res.exit_code == 1, res.output
 
 
 # ---------------------------------------------------------------------------------------------- --live
