@@ -400,3 +400,30 @@ def test_plan_live_capture_counts_adoption_would_change(tmp_path):
     assert n >= 1
     pr = (out / "prs/main/01-network.md").read_text()
     assert f"{n} adoption-would-change" in pr and "**blocking**" in pr and "instanceTenancy" in pr
+
+
+def test_pr_body_diff_hint_is_a_runnable_command(tmp_path, monkeypatch):
+    """The PR body's `tf2kro diff` hint carries the --state (and --hcl) plan was given: the diff command's own
+    parser accepts it and the paths it names exist from where plan ran."""
+    import os
+
+    shutil.copytree(SAMPLE_DIR, tmp_path / "infra dev")
+    monkeypatch.chdir(tmp_path)
+    res = _run("plan", "--state", "infra dev/terraform.tfstate", "--hcl", "infra dev", "--out", "out")
+    assert res.exit_code == 0, res.output
+    doc = json.loads((tmp_path / "out/environments/main/plan.json").read_text())
+    if not doc.get("phases"):
+        pytest.skip("no phase")
+    body = (tmp_path / "out/prs/main" / f"{doc['phases'][0]['dir']}.md").read_text()
+    m = re.search(r"run `(tf2kro diff [^`]+)`", body)
+    if m is None:
+        pytest.skip("converter.diff not available: no diff hint")
+    args = shlex.split(m.group(1))
+    assert args[:2] == ["tf2kro", "diff"]
+    opts = dict(zip(args[2::2], args[3::2], strict=True))
+    assert opts["--state"] == "infra dev/terraform.tfstate" and os.path.isfile(opts["--state"])
+    assert opts["--hcl"] == "infra dev" and opts["--phase"] == doc["phases"][0]["phase"]
+    import click
+
+    diff = main.get_command(click.Context(main), "diff")
+    diff.make_context("diff", args[2:])  # the options parse (types, choices, paths)
