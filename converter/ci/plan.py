@@ -63,8 +63,9 @@ unreachable endpoint, a target whose job did not finish). 1 and 2 both fail the 
 |---|---|---|---|
 {rows}
 {left_out}
-`state` is what `tf2kro plan --state` was given. CI must be able to read it: a path in this repository or an
-`s3://bucket/key` URL (read with the same read-only role: `s3:GetObject` only). Edit the file if needed (tf2kro
+`state` (and `hcl`) is what `tf2kro plan --state` (`--hcl`) was given, normalised. CI must be able to read it: a
+path relative to the repository root (the drift steps run there) or an `s3://bucket/key` URL (read with the same
+read-only role: `s3:GetObject` only); a plan given an absolute path is left out above. Edit the file if needed (tf2kro
 keeps an edited file and says so on the next run).
 
 AWS access is read-only and keyless: each job assumes `arn:aws:iam::<account>:role/<TF2KRO_READ_ROLE>` (the
