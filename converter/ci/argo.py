@@ -27,7 +27,7 @@ def _sa(account: str) -> str:
     return f"tf2kro-drift-{account}"
 
 
-def _account_template(account: str) -> dict[str, Any]:
+def _account_template(account: str, tree: str = "") -> dict[str, Any]:
     env = [{"name": ENV_OF[k], "value": f"{{{{inputs.parameters.{k}}}}}"} for k in PARAMS]
     env.append({"name": "OUT", "value": "/tmp/report"})
     # ci/drift.sh pushes the result as metrics for the fleet dashboard when this is set (empty: not pushed)
@@ -44,7 +44,7 @@ def _account_template(account: str) -> dict[str, Any]:
         "retryStrategy": {"limit": "2", "retryPolicy": "OnError"},  # pod errors only; findings (exit 1) never retried
         "container": {
             "image": "{{workflow.parameters.image}}",
-            "command": ["/bin/sh", "/work/src/ci/drift.sh"],
+            "command": ["/bin/sh", f"/work/src/{tree}/ci/drift.sh" if tree else "/work/src/ci/drift.sh"],
             "workingDir": "/work/src",
             "env": env,
             "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "2Gi"}},
@@ -54,9 +54,10 @@ def _account_template(account: str) -> dict[str, Any]:
     }
 
 
-def drift_cronworkflow(targets: list[Target], namespace: str = NAMESPACE, read_role: str = READ_ROLE
-                       ) -> list[dict[str, Any]]:
-    """Namespace, per account a ServiceAccount (IRSA) + Role + RoleBinding, and the CronWorkflow."""
+def drift_cronworkflow(targets: list[Target], namespace: str = NAMESPACE, read_role: str = READ_ROLE,
+                       tree: str = "") -> list[dict[str, Any]]:
+    """Namespace, per account a ServiceAccount (IRSA) + Role + RoleBinding, and the CronWorkflow. `tree`: where
+    the plan tree lives in the repository (its ci/drift.sh; the state paths are repository paths)."""
     by_account: dict[str, list[Target]] = defaultdict(list)
     for t in targets:
         by_account[t.account].append(t)
@@ -84,7 +85,7 @@ def drift_cronworkflow(targets: list[Target], namespace: str = NAMESPACE, read_r
                       "arguments": {"parameters": [{"name": k, "value": f"{{{{item.{k}}}}}"} for k in PARAMS]},
                       "withItems": items})
     templates: list[dict[str, Any]] = [{"name": "scan", "steps": [group]}]
-    templates.extend(_account_template(a) for a in sorted(by_account))
+    templates.extend(_account_template(a, tree) for a in sorted(by_account))
     docs.append({
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "CronWorkflow",

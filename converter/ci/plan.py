@@ -19,16 +19,26 @@ def plan_ci_files(plans: list[dict[str, Any]]) -> dict[str, str]:
     """Workflows, step scripts, drift targets, the Argo CronWorkflow, the ruleset and ci/README.md, from the
     plan.json documents of every environment in the tree."""
     targets, left_out = split_targets(plans)
-    pr = workflows.template("plan-pr.yml")
-    files = {PR_WORKFLOW: pr, DRIFT_WORKFLOW: workflows.template("drift-scheduled.yml"),
+    tree = repo_path(plans)
+    pr = workflows.template("plan-pr.yml", tree or ".")
+    files = {PR_WORKFLOW: pr, DRIFT_WORKFLOW: workflows.template("drift-scheduled.yml", tree or "."),
              TARGETS_FILE: targets_json(targets), **workflows.scripts(workflows.PLAN_SCRIPTS)}
     if targets:
-        files[CRON_FILE] = dump_yaml(drift_cronworkflow(targets))
+        files[CRON_FILE] = dump_yaml(drift_cronworkflow(targets, tree=tree))
     matrix = [{"name": t.name} for t in targets]
     checks = workflows.job_names(pr, {"drift": matrix})
     files[approval.RULESET_FILE] = approval.ruleset_json(approval.ruleset("tf2kro migration", checks))
     files["ci/README.md"] = readme(targets, left_out, checks)
     return files
+
+
+def repo_path(plans: list[dict[str, Any]]) -> str:
+    """Where the plan tree lives in the repository (`plan --repo-path`, recorded in each plan.json; the newest
+    environment's wins), '' = the repository root."""
+    for doc in sorted(plans, key=lambda d: -(d.get("order") or 0)):
+        if doc.get("repo_path"):
+            return str(doc["repo_path"]).strip("/")
+    return ""
 
 
 def readme(targets: list[Any], missing: list[str], checks: list[str]) -> str:
@@ -53,8 +63,9 @@ unreachable endpoint, a target whose job did not finish). 1 and 2 both fail the 
 |---|---|---|---|
 {rows}
 {left_out}
-`state` is what `tf2kro plan --state` was given. CI must be able to read it: a path in this repository or an
-`s3://bucket/key` URL (read with the same read-only role: `s3:GetObject` only). Edit the file if needed (tf2kro
+`state` (and `hcl`) is what `tf2kro plan --state` (`--hcl`) was given, normalised. CI must be able to read it: a
+path relative to the repository root (the drift steps run there) or an `s3://bucket/key` URL (read with the same
+read-only role: `s3:GetObject` only); a plan given an absolute path is left out above. Edit the file if needed (tf2kro
 keeps an edited file and says so on the next run).
 
 AWS access is read-only and keyless: each job assumes `arn:aws:iam::<account>:role/<TF2KRO_READ_ROLE>` (the

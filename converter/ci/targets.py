@@ -66,9 +66,19 @@ def targets_from_plans(plans: list[dict[str, Any]]) -> list[Target]:
         if not doc.get("account_id") or not doc.get("region"):
             continue
         root = str(doc.get("root") or "")
-        state = str((doc.get("state") or {}).get("path") or "")
-        out.append(Target(name=target_name(str(doc["env"]), root), env=str(doc["env"]), root=root or str(doc["env"]),
-                          account=str(doc["account_id"]), region=str(doc["region"]), state=state).check())
+        name = target_name(str(doc["env"]), root)
+        recorded = doc.get("state") or {}
+        # `source`: the --state as given (plan.json since it has the field); older plans only have the basename
+        state = str(recorded.get("source") or recorded.get("path") or "")
+        if state.startswith("/"):
+            raise ToolError(f"drift target {name!r}: state {state!r} is an absolute path: CI cannot read it "
+                            "(give tf2kro plan --state a path relative to this repository, or an s3:// URL)")
+        hcl = str(recorded.get("hcl") or "")
+        if hcl.startswith("/"):
+            raise ToolError(f"drift target {name!r}: hcl {hcl!r} is an absolute path: CI cannot read it "
+                            "(give tf2kro plan --hcl a path relative to this repository)")
+        out.append(Target(name=name, env=str(doc["env"]), root=root or str(doc["env"]),
+                          account=str(doc["account_id"]), region=str(doc["region"]), state=state, hcl=hcl).check())
     names = [t.name for t in out]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:

@@ -174,6 +174,7 @@ def apply_rollout(plan: Plan, rollout: Rollout, pred: Plan | None) -> None:
     plan.prod = rollout.is_prod(plan.env)
     plan.prod_owners = rollout.prod_owners if plan.prod else None
     plan.sync_window = rollout.window.to_dict() if plan.prod and rollout.gitops else None
+    plan.repo_path = rollout.gitops.path_prefix if rollout.gitops else ""
     for pp in plan.phases:
         pp.gate = gate(pred, pp) if pred else None
         if rollout.gitops:

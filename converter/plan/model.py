@@ -160,6 +160,7 @@ class Plan:
     prod: bool = False
     prod_owners: str | None = None  # the owners of every CODEOWNERS rule of a prod environment (alone)
     sync_window: dict[str, Any] | None = None  # the ArgoCD sync window of a prod environment
+    repo_path: str = ""  # where the plan tree lives in the repository (--repo-path): CODEOWNERS and CI paths
 
     def phase(self, name: str) -> PhasePlan:
         for p in self.phases:
@@ -190,7 +191,7 @@ class Plan:
             "region": self.region, "account_id": self.account_id, "counts": self.counts,
             "findings": self.findings, "order": self.order, "environments": self.environments or [self.env],
             "predecessor": self.predecessor, "prod": self.prod, "prod_owners": self.prod_owners,
-            "sync_window": self.sync_window, "phases": [phase_dict(p) for p in self.phases],
+            "sync_window": self.sync_window, "repo_path": self.repo_path, "phases": [phase_dict(p) for p in self.phases],
         }
 
     def to_json(self) -> str:
@@ -579,7 +580,19 @@ def build_plan(estate: Estate, *, env: str = "main", namespace: str | None = Non
 
     st = estate.state
     return Plan(env=env, namespace=namespace,
-                state={"path": os.path.basename(st.path), "serial": st.serial, "lineage": st.lineage,
-                       "terraform_version": st.terraform_version},
+                state={"path": os.path.basename(st.path), "source": repo_source(st.path), "hcl": repo_source(hcl_dir),
+                       "serial": st.serial, "lineage": st.lineage, "terraform_version": st.terraform_version},
                 region=res.region, account_id=res.account_id, phases=phases, findings=gfind,
                 counts=res.counts(), diff_available=diff_available, root=estate.root)
+
+
+def repo_source(given: str | None) -> str:
+    """The state/--hcl as the user gave it, for CI (ci/drift-targets.json): an s3:// URL verbatim (query
+    included), a local path normalised (`./a/../b` → `b`). An absolute path is kept as given: CI cannot read it,
+    converter.ci.targets leaves that plan out with the reason. `path` keeps the basename (the PR bodies' label)."""
+    if not given or given == "-":
+        return ""
+    given = str(given)
+    if given.startswith("s3://"):
+        return given
+    return os.path.normpath(given) if not os.path.isabs(given) else given

@@ -6,6 +6,8 @@ coverage line. GitHub caps a PR body at 65,536 characters: larger tables move to
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from typing import Any
 
 import networkx as nx
@@ -41,12 +43,25 @@ def _maybe_fold(summary: str, body: str, rows: int) -> str:
     return f"**{summary}**\n\n{body.rstrip()}\n"
 
 
-def summary_line(pp: PhasePlan, diff_available: bool) -> str:
+def diff_command(pp: PhasePlan, state: dict[str, Any] | None) -> str:
+    """The runnable `tf2kro diff` of one phase: the state (and --hcl) as plan recorded them (plan.json
+    state.source), shell-quoted; a placeholder when the state came from stdin or would break the Markdown."""
+    def arg(value: str, placeholder: str) -> str:
+        return shlex.quote(value) if value and not re.search(r"[`\r\n]", value) else placeholder
+    state = state or {}
+    cmd = f"tf2kro diff --state {arg(str(state.get('source') or ''), '<STATE>')}"
+    if state.get("hcl"):
+        cmd += f" --hcl {arg(str(state['hcl']), '<HCL-DIR>')}"
+    return f"{cmd} --phase {pp.phase}"
+
+
+def summary_line(pp: PhasePlan, diff_available: bool, state: dict[str, Any] | None = None) -> str:
     c = pp.counts()
     if pp.adoption is not None:
         adopt = f"{pp.adoption['count']} adoption-would-change"
     elif diff_available:
-        adopt = "adoption-would-change: not checked (pass --live CAPTURE.json, or run `tf2kro diff --phase " + pp.phase + "`)"
+        adopt = ("adoption-would-change: not checked (pass --live CAPTURE.json, or run `"
+                 + diff_command(pp, state) + "`: it reads live AWS read-only)")
     else:
         adopt = "adoption-would-change: not checked: run tf2kro diff"
     blocking = sum(1 for f in pp.findings if f.severity == "blocking")
@@ -318,7 +333,7 @@ def render_pr(plan: Plan, pp: PhasePlan, eg: Any) -> dict[str, str]:
         f"State `{plan.state['path']}` (serial {plan.state['serial']}, Terraform {plan.state['terraform_version']}), "
         f"region `{plan.region}`, account `{plan.account_id}`. Owners: {pp.owners}.",
         "",
-        summary_line(pp, plan.diff_available),
+        summary_line(pp, plan.diff_available, plan.state),
         "",
         _gate(pp, plan),
         _argocd(pp, plan),

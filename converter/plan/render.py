@@ -146,35 +146,50 @@ def _owners_of(doc: dict[str, Any], owners: str) -> str:
     return (doc.get("prod_owners") or owners) if doc.get("prod") else owners
 
 
-def codeowners(plans: list[dict[str, Any]]) -> str:
-    """CODEOWNERS for every environment in the tree, from their plan.json documents (in rollout order). A prod
-    environment's rules add --prod-owners; the ArgoCD file of a phase (where read-only → adopt is switched) is
-    owned like the phase, the rest of the environment's argocd/ directory by every phase owner."""
-    lines = ["# tf2kro plan: owners per phase directory (--owners PHASE=@team; prod adds --prod-owners)"]
-    # The CI (workflows, step scripts, drift targets with their read-only roles, the ruleset) gates every phase of
-    # every environment: with a prod environment in the tree only its owners approve a change to it, else any
-    # phase owner does.
+def codeowners(plans: list[dict[str, Any]], root: str = "") -> str:
+    """CODEOWNERS for every environment in the tree, from their plan.json documents (in rollout order). GitHub: the
+    last matching rule wins and any one owner listed on a rule approves. So `*` comes first (nothing is unowned:
+    the index README, new files), then each environment (its phases, its argocd/ directory, 00-prerequisites with
+    the prod ClusterSecretStore, its PR bodies), and last what gates every environment (CODEOWNERS itself, the CI,
+    the ArgoCD health checks): with a prod environment in the tree only its approvers own those, else any phase
+    owner does. `root`: where the tree lives in the repository (`plan --repo-path`), '' = the repository root."""
+    pre = f"/{root.strip('/')}/" if root.strip("/") else "/"
+    lines = ["# tf2kro plan: owners per phase directory (--owners PHASE=@team; prod adds --prod-owners).",
+             "# GitHub: the last matching rule wins; any one owner listed on a rule approves."]
+    if pre != "/":
+        lines.append(f"# This tree lives in {pre} of the repository: GitHub reads CODEOWNERS at the repository root "
+                     "(or .github/, docs/): move this file and .github/ there.")
     prod_owners = [o for doc in plans if doc.get("prod") for o in str(doc.get("prod_owners") or "").split()]
     every_owner = prod_owners or [o for doc in plans for ph in doc["phases"] for o in ph["owners"].split()]
-    if every_owner:
-        ci_owners = " ".join(dict.fromkeys(every_owner))
-        lines += [f"/.github/ {ci_owners}", f"/ci/ {ci_owners}"]
+    ci_owners = " ".join(dict.fromkeys(every_owner))
+    if ci_owners:
+        lines.append(f"* {ci_owners}")
     for doc in plans:
         env = doc["env"]
+        every = " ".join(dict.fromkeys(o for ph in doc["phases"] for o in ph["owners"].split()))
         if doc.get("prod") and doc.get("prod_owners"):
-            teams = " ".join(dict.fromkeys(o for ph in doc["phases"] for o in ph["owners"].split()))
             lines.append(f"# {env}: production — only {doc.get('prod_owners')} approve these rules "
-                         f"(phase teams review: {teams})")
-        if any(ph.get("argocd") for ph in doc["phases"]):
-            every = " ".join(dict.fromkeys(o for ph in doc["phases"] for o in ph["owners"].split()))
-            lines.append(f"/environments/{env}/argocd/ {_owners_of(doc, every)}")
+                         f"(phase teams review: {every})")
+        env_owners = _owners_of(doc, every)
+        if env_owners:
+            lines.append(f"{pre}environments/{env}/ {env_owners}")
+            lines.append(f"{pre}prs/{env}/ {env_owners}")
+            lines.append(f"{pre}environments/{env}/00-prerequisites/ {env_owners}")
+        if any(ph.get("argocd") for ph in doc["phases"]) and env_owners:
+            lines.append(f"{pre}environments/{env}/argocd/ {env_owners}")
         for ph in doc["phases"]:
             owners = _owners_of(doc, ph["owners"])
-            lines.append(f"/environments/{env}/{ph['dir']}/ {owners}")
-            lines.append(f"/terraform/{env}/{ph['dir']}/ {owners}")
+            lines.append(f"{pre}environments/{env}/{ph['dir']}/ {owners}")
+            lines.append(f"{pre}terraform/{env}/{ph['dir']}/ {owners}")
             if ph.get("argocd"):
-                lines.append(f"/{ph['argocd']['file']} {owners}")
-    return "\n".join(lines) + "\n"
+                lines.append(f"{pre}{ph['argocd']['file']} {owners}")
+    if ci_owners:
+        # the CI (workflows, step scripts, drift targets with their read-only roles, the ruleset), the ArgoCD health
+        # checks and this file gate every phase of every environment
+        lines += [f"{pre}argocd/ {ci_owners}", f"{pre}ci/ {ci_owners}", f"/.github/ {ci_owners}",
+                  f"{pre}.github/ {ci_owners}" if pre != "/" else "", f"{pre}CODEOWNERS {ci_owners}",
+                  f"/CODEOWNERS {ci_owners}" if pre != "/" else ""]
+    return "\n".join(ln for ln in lines if ln) + "\n"
 
 
 def index_readme(plans: list[dict[str, Any]]) -> str:
@@ -222,7 +237,9 @@ def index_files(plans: list[dict[str, Any]]) -> dict[str, str]:
     from converter.gitops.health import render_patch
 
     plans = sorted(plans, key=lambda d: (d.get("order") or 0, d["env"]))
-    files = {"CODEOWNERS": codeowners(plans), "README.md": index_readme(plans)}
+    from converter.ci.plan import repo_path
+
+    files = {"CODEOWNERS": codeowners(plans, repo_path(plans)), "README.md": index_readme(plans)}
     if any(ph.get("argocd") for d in plans for ph in d["phases"]):
         files["argocd/argocd-cm-health.yaml"] = render_patch(health_kinds(plans))
     return files

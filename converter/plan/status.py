@@ -82,6 +82,15 @@ def _items(doc: Any) -> list[dict[str, Any]]:
     return [doc] if doc.get("kind") and doc.get("metadata") else []
 
 
+def _kubectl_doc(doc: Any) -> bool:
+    """A `kubectl get -o json` document: a List (`items` a list) or one object (apiVersion, kind, metadata)."""
+    if not isinstance(doc, dict):
+        return False
+    if isinstance(doc.get("items"), list):
+        return True
+    return bool(doc.get("apiVersion") and doc.get("kind") and isinstance(doc.get("metadata"), dict))
+
+
 def load_kubectl(paths: list[str] | tuple[str, ...]) -> dict[tuple[str, str, str, str], dict[str, Any]]:
     """(api group, kind, namespace, name) → object, from `kubectl get ... -o json` files (List or single objects,
     or several JSON documents concatenated)."""
@@ -103,6 +112,14 @@ def load_kubectl(paths: list[str] | tuple[str, ...]) -> dict[tuple[str, str, str
             except ValueError as exc:
                 raise ToolError(f"not kubectl JSON output (-o json): {exc}", source=str(path)) from None
             docs.append(doc)
+        # an empty file or JSON that is not kubectl's is what a failed `kubectl get … > FILE` leaves: reading it as
+        # "no objects" would report every object missing (a finding), not the failed check it is
+        if not docs:
+            raise ToolError("empty kubectl output: did `kubectl get … -o json` fail?", source=str(path))
+        for doc in docs:
+            if not _kubectl_doc(doc):
+                raise ToolError("not kubectl JSON output (-o json): expected a List with `items` or an object with "
+                                "apiVersion, kind and metadata", source=str(path))
         for obj in _items(docs):
             group = str(obj.get("apiVersion", "")).split("/")[0] if "/" in str(obj.get("apiVersion", "")) else ""
             md = obj.get("metadata") or {}
