@@ -307,3 +307,19 @@ def classify_error(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, BotoCoreError):
         return "error", f"{type(exc).__name__}: {safe_message(exc)}"
     return "error", f"{type(exc).__name__}: {safe_message(exc)}"
+
+
+def one_line_aws_errors(what: str, offline_hint: str, fn: Callable[[], Any]) -> Any:
+    """fn() — a read through the guarded client factory — with any AWS error turned into one ToolError line (exit 2)
+    naming the call and the offline alternative, never a traceback. Other exceptions pass through unchanged."""
+    try:
+        return fn()
+    except ToolError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - botocore errors become one line
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if not isinstance(exc, (BotoCoreError, ClientError)):
+            raise
+        category, msg = classify_error(exc)
+        raise ToolError(f"{what} failed ({category}): {msg}; {offline_hint}") from None

@@ -61,19 +61,9 @@ def _read_json(path: str | Path, what: str) -> Any:
 
 def _aws_call(what: str, offline_hint: str, fn: Callable[[], Any]) -> Any:
     """Run one read through the guarded factory; any AWS error is one ToolError line (exit 2), never a traceback."""
-    from converter.diff.aws import classify_error
+    from converter.diff.aws import one_line_aws_errors
 
-    try:
-        return fn()
-    except ToolError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - botocore errors become one line
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        if not isinstance(exc, (BotoCoreError, ClientError)):
-            raise
-        category, msg = classify_error(exc)
-        raise ToolError(f"{what} failed ({category}): {msg}; {offline_hint}") from None
+    return one_line_aws_errors(what, offline_hint, fn)
 
 
 def fetch_for_versions(k8s_versions: list[str], names: list[str], clients: Any) -> dict[str, Any]:

@@ -73,24 +73,18 @@ def fetch_addon_versions(version: str, names: list[str], clients: Any) -> dict[s
     """`eks:DescribeAddonVersions` for the target version (read-only, paginated), through the one guarded client
     factory (`converter.diff.aws.AwsClients`: allow-list, retry config, call counting). Any AWS error is one
     ToolError line (exit 2), never a traceback."""
-    from converter.diff.aws import classify_error
+    from converter.diff.aws import one_line_aws_errors
 
     addons: list[dict[str, Any]] = []
-    try:
+
+    def read() -> None:
         paginator = clients.client("eks").get_paginator("describe_addon_versions")
         for name in names:
             for page in paginator.paginate(kubernetesVersion=version, addonName=name):
                 addons.extend(page.get("addons") or [])
-    except ToolError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - botocore errors become one line
-        from botocore.exceptions import BotoCoreError, ClientError
 
-        if not isinstance(exc, (BotoCoreError, ClientError)):
-            raise
-        category, msg = classify_error(exc)
-        raise ToolError(f"eks:DescribeAddonVersions failed ({category}): {msg}; pass --addon-versions FILE "
-                        "(`aws eks describe-addon-versions` output) to plan offline") from None
+    one_line_aws_errors("eks:DescribeAddonVersions", "pass --addon-versions FILE (`aws eks describe-addon-versions` "
+                        "output) to plan offline", read)
     return {"addons": addons}
 
 
