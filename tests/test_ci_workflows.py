@@ -300,13 +300,8 @@ exit 3
 """
 
 
-@pytest.mark.parametrize("capture_rc,writes,diff_rc,want", [
-    (0, 1, 0, 0), (0, 1, 1, 1), (0, 1, 2, 2),
-    (2, 0, 0, 2),   # nothing read: no capture, no diff, not checked
-    (2, 1, 1, 2),   # capture incomplete (unknown types) + findings: still not checked
-    (0, 1, 7, 2),   # anything unexpected is "not checked", never clean
-])
-def test_drift_script_exit_contract(tmp_path, capture_rc, writes, diff_rc, want):
+def _stubbed(tmp_path: Path, **env_vars: str) -> tuple[Path, Path, dict[str, str]]:
+    """The step scripts in a repo, a stand-in tf2kro first on PATH logging its calls, and the job's environment."""
     repo = _script_dir(tmp_path)
     stub = tmp_path / "bin" / "tf2kro"
     stub.parent.mkdir()
@@ -314,8 +309,19 @@ def test_drift_script_exit_contract(tmp_path, capture_rc, writes, diff_rc, want)
     stub.chmod(0o755)
     log = tmp_path / "calls.log"
     env = {**os.environ, "PATH": f"{stub.parent}:{os.environ['PATH']}", "STUB_LOG": str(log),
-           "CAPTURE_RC": str(capture_rc), "CAPTURE_WRITES": str(writes), "DIFF_RC": str(diff_rc),
-           "TARGET": "dev-net", "STATE": "s3://b/k with space", "REGION": "eu-west-1", "OUT": str(tmp_path / "r")}
+           "REGION": "eu-west-1", "OUT": str(tmp_path / "r"), **env_vars}
+    return repo, log, env
+
+
+@pytest.mark.parametrize("capture_rc,writes,diff_rc,want", [
+    (0, 1, 0, 0), (0, 1, 1, 1), (0, 1, 2, 2),
+    (2, 0, 0, 2),   # nothing read: no capture, no diff, not checked
+    (2, 1, 1, 2),   # capture incomplete (unknown types) + findings: still not checked
+    (0, 1, 7, 2),   # anything unexpected is "not checked", never clean
+])
+def test_drift_script_exit_contract(tmp_path, capture_rc, writes, diff_rc, want):
+    repo, log, env = _stubbed(tmp_path, CAPTURE_RC=str(capture_rc), CAPTURE_WRITES=str(writes), DIFF_RC=str(diff_rc),
+                              TARGET="dev-net", STATE="s3://b/k with space")
     res = subprocess.run(["sh", "ci/drift.sh"], cwd=repo, env=env, capture_output=True, text=True)
     assert res.returncode == want, res.stdout + res.stderr
     assert (tmp_path / "r" / "exit-code").read_text().strip() == str(want)
@@ -333,16 +339,9 @@ def test_drift_script_exit_contract(tmp_path, capture_rc, writes, diff_rc, want)
 def test_drift_script_pushes_metrics_of_a_complete_scan_only(tmp_path, diff_rc, push_rc, pushed):
     """With TF2KRO_PUSHGATEWAY_URL: a scan that checked everything (0/1) is pushed under its env/root; a failed push
     is a warning that leaves the verdict alone; a not-checked scan (2) is never pushed (it would undercount)."""
-    repo = _script_dir(tmp_path)
-    stub = tmp_path / "bin" / "tf2kro"
-    stub.parent.mkdir()
-    stub.write_text(STUB)
-    stub.chmod(0o755)
-    log = tmp_path / "calls.log"
-    env = {**os.environ, "PATH": f"{stub.parent}:{os.environ['PATH']}", "STUB_LOG": str(log),
-           "DIFF_RC": str(diff_rc), "PUSH_RC": str(push_rc), "TARGET": "prod-net", "TARGET_ENV": "prod",
-           "ROOT": "net", "STATE": "s.tfstate", "REGION": "eu-west-1", "OUT": str(tmp_path / "r"),
-           "TF2KRO_PUSHGATEWAY_URL": "http://pushgateway.monitoring:9091"}
+    repo, log, env = _stubbed(tmp_path, DIFF_RC=str(diff_rc), PUSH_RC=str(push_rc), TARGET="prod-net",
+                              TARGET_ENV="prod", ROOT="net", STATE="s.tfstate",
+                              TF2KRO_PUSHGATEWAY_URL="http://pushgateway.monitoring:9091")
     res = subprocess.run(["sh", "ci/drift.sh"], cwd=repo, env=env, capture_output=True, text=True)
     assert res.returncode == diff_rc, res.stdout + res.stderr
     calls = log.read_text().splitlines()
