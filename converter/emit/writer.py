@@ -375,19 +375,18 @@ def _merge(out: Path, out_fd: int, files: dict[str, str], secrets: list[str], ru
     # replacing it would destroy that run's output although neither run's user edited anything
     taken = sorted(rel for rel, (_data, scope) in new.items()
                    if rel in manifest and manifest[rel]["scope"] != scope and not replaced(manifest[rel]["scope"]))
-    if taken and not force:
-        other = manifest[taken[0]]
-        raise ToolError(f"refusing to write: {taken[0]}" + (f" (and {len(taken) - 1} more)" if len(taken) > 1 else "")
+    def refuse(paths: list[str], per: str) -> None:
+        other = manifest[paths[0]]
+        raise ToolError(f"refusing to write: {paths[0]}" + (f" (and {len(paths) - 1} more)" if len(paths) > 1 else "")
                         + f" belongs to another run's output (`{other.get('command', '?')}`, scope {other['scope']}); "
-                        "write this run to its own --out (e.g. one directory per environment), or pass --force to "
+                        f"write this run to its own --out (e.g. one directory per {per}), or pass --force to "
                         "replace that output", source=str(out))
+
+    if taken and not force:
+        refuse(taken, "environment")
     clash = sorted(rel for rel, e in manifest.items() if run.conflicts(e["scope"]))
     if clash and not force:
-        other = manifest[clash[0]]
-        raise ToolError(f"refusing to write: {clash[0]}" + (f" (and {len(clash) - 1} more)" if len(clash) > 1 else "")
-                        + f" belongs to another run's output (`{other.get('command', '?')}`, scope {other['scope']}); "
-                        "write this run to its own --out (e.g. one directory per root), or pass --force to "
-                        "replace that output", source=str(out))
+        refuse(clash, "root")
     survivors = {rel for rel, e in manifest.items() if not replaced(e["scope"]) and rel not in new}
     if run.index is not None:
         def read(rel: str) -> str:
