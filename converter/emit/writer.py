@@ -375,18 +375,18 @@ def _merge(out: Path, out_fd: int, files: dict[str, str], secrets: list[str], ru
     # replacing it would destroy that run's output although neither run's user edited anything
     taken = sorted(rel for rel, (_data, scope) in new.items()
                    if rel in manifest and manifest[rel]["scope"] != scope and not replaced(manifest[rel]["scope"]))
-    def refuse(paths: list[str], per: str) -> None:
+    def refuse(paths: list[str]) -> None:
         other = manifest[paths[0]]
         raise ToolError(f"refusing to write: {paths[0]}" + (f" (and {len(paths) - 1} more)" if len(paths) > 1 else "")
                         + f" belongs to another run's output (`{other.get('command', '?')}`, scope {other['scope']}); "
-                        f"write this run to its own --out (e.g. one directory per {per}), or pass --force to "
+                        "write this run to its own --out (e.g. one directory per environment and root), or pass --force to "
                         "replace that output", source=str(out))
 
     if taken and not force:
-        refuse(taken, "environment")
+        refuse(taken)
     clash = sorted(rel for rel, e in manifest.items() if run.conflicts(e["scope"]))
     if clash and not force:
-        refuse(clash, "root")
+        refuse(clash)
     survivors = {rel for rel, e in manifest.items() if not replaced(e["scope"]) and rel not in new}
     if run.index is not None:
         def read(rel: str) -> str:
