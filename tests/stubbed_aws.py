@@ -21,6 +21,24 @@ from tests.statefactory import state
 REGION = "eu-west-1"
 
 
+class RawBody:
+    """The raw body botocore reads an AWSResponse from (a canned answer of a `before-send` handler)."""
+
+    def __init__(self, body: bytes):
+        self.body = body
+
+    def stream(self, **kw: Any):
+        yield self.body
+
+
+def json_response(request: Any, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Any:
+    """A canned JSON answer to `request`, for a botocore `before-send` handler."""
+    from botocore.awsrequest import AWSResponse
+
+    return AWSResponse(request.url, status, headers or {"Content-Type": "application/json"},
+                       RawBody(json.dumps(body).encode()))
+
+
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Dummy credentials and no profile/endpoint from the machine, so nothing can reach a real account."""

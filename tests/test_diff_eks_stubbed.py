@@ -19,6 +19,7 @@ from botocore.awsrequest import AWSResponse
 
 from converter.diff.aws import AwsClients
 from tests.statefactory import resource
+from tests.stubbed_aws import RawBody as _Raw
 from tests.stubbed_aws import capture_and_diff
 
 REGION = "eu-west-1"
@@ -29,14 +30,6 @@ ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 TS = 1735689600.0
 TAGS = {"Project": "tf2kro-test"}
 COUNTED = ("adoption-would-change", "drift", "deleted", "unmanaged", "unknown")
-
-
-class _Raw:
-    def __init__(self, body: bytes):
-        self.body = body
-
-    def stream(self, **kw: Any):
-        yield self.body
 
 
 def _check_shape(value: Any, shape: Any, where: str) -> None:

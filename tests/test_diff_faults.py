@@ -13,6 +13,7 @@ from converter.diff.aws import AwsClients, ReadOnlyViolation
 from converter.diff.run import run_diff
 from converter.pipeline import load_estate
 from tests.estate_builder import CLUSTER, build
+from tests.stubbed_aws import RawBody
 
 if TYPE_CHECKING:
     from tests.moto_server import MotoServer
@@ -22,14 +23,6 @@ pytestmark = pytest.mark.moto
 
 EC2_THROTTLE = (b'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>RequestLimitExceeded</Code>'
                 b"<Message>Request limit exceeded.</Message></Error></Errors><RequestID>t</RequestID></Response>")
-
-
-class _Raw:
-    def __init__(self, body: bytes):
-        self.body = body
-
-    def stream(self, **kw: Any):
-        yield self.body
 
 
 def _counted(report) -> dict[str, int]:
@@ -72,11 +65,11 @@ def test_throttling_is_retried(moto: MotoServer, tmp_path: Path) -> None:
     def throttle(request: Any, event_name: str = "", **kw: Any):
         if event_name == "before-send.ec2.DescribeSubnets" and injected["ec2"] < 2:
             injected["ec2"] += 1
-            return AWSResponse(request.url, 503, {}, _Raw(EC2_THROTTLE))
+            return AWSResponse(request.url, 503, {}, RawBody(EC2_THROTTLE))
         if event_name == "before-send.eks.DescribeCluster" and injected["eks"] < 2:
             injected["eks"] += 1
             return AWSResponse(request.url, 429, {"x-amzn-ErrorType": "ThrottlingException"},
-                               _Raw(b'{"message": "Rate exceeded"}'))
+                               RawBody(b'{"message": "Rate exceeded"}'))
         return None
 
     clients = AwsClients(region="eu-west-1", endpoint_url=moto.url, max_attempts=5,
@@ -97,7 +90,7 @@ def test_throttling_beyond_retries_makes_the_type_unknown(moto: MotoServer, tmp_
 
     def always(request: Any, event_name: str = "", **kw: Any):
         if event_name == "before-send.ec2.DescribeSubnets":
-            return AWSResponse(request.url, 503, {}, _Raw(EC2_THROTTLE))
+            return AWSResponse(request.url, 503, {}, RawBody(EC2_THROTTLE))
         return None
 
     clients = AwsClients(region="eu-west-1", endpoint_url=moto.url, max_attempts=2, extra_handlers=[("before-send", always)])

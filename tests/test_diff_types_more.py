@@ -17,8 +17,9 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from tests.statefactory import resource
+from tests.stubbed_aws import RawBody as _Raw
 from tests.stubbed_aws import capture_and_diff
-from tests.test_diff_eks_stubbed import _check_shape, _Raw
+from tests.test_diff_eks_stubbed import _check_shape
 from tests.test_diff_types import (
     ACCOUNT,
     COUNTED,

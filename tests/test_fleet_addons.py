@@ -410,9 +410,8 @@ def test_soak_and_settings_are_validated():
 def test_live_reads_are_read_only(monkeypatch):
     """--installed aws / schema reads go through the guarded factory: ListAddons, DescribeAddon and
     DescribeAddonConfiguration are on the allow-list; nothing else is sent (moto lacks them: answered by a hook)."""
-    from botocore.awsrequest import AWSResponse
-
     from converter.diff.aws import AwsClients
+    from tests.stubbed_aws import json_response
 
     for k, v in (("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "y")):
         monkeypatch.setenv(k, v)
@@ -423,17 +422,10 @@ def test_live_reads_are_read_only(monkeypatch):
                "DescribeAddonConfiguration": cfg}
     seen = []
 
-    class _Raw:
-        def __init__(self, body: bytes):
-            self.body = body
-
-        def stream(self, **kw):
-            yield self.body
-
     def answer(request, event_name="", **kw):
         op = event_name.rsplit(".", 1)[-1]
         seen.append(op)
-        return AWSResponse(request.url, 200, {"Content-Type": "application/json"}, _Raw(json.dumps(answers[op]).encode()))
+        return json_response(request, answers[op])
 
     clients = AwsClients(region="eu-west-1", max_attempts=1, extra_handlers=[("before-send.eks", answer)])
     fl = from_dict(_fleet_doc())

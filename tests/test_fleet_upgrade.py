@@ -187,26 +187,18 @@ def test_upgrade_rejects_older_version(tmp_path):
 def test_describe_addon_versions_api_is_read_only_and_paginated(monkeypatch):
     """Without --addon-versions the EKS API is called through the guarded factory (moto lacks the API: answered by
     a botocore before-send hook): paginated, counted, and only DescribeAddonVersions is sent."""
-    from botocore.awsrequest import AWSResponse
-
     from converter.diff.aws import AwsClients
     from converter.fleet import upgrade
+    from tests.stubbed_aws import json_response
 
     for k, v in (("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "y")):
         monkeypatch.setenv(k, v)
     pages = [{"addons": [DESCRIBE["addons"][0]], "nextToken": "t1"}, {"addons": []}]
     seen = []
 
-    class _Raw:
-        def __init__(self, body: bytes):
-            self.body = body
-
-        def stream(self, **kw):
-            yield self.body
-
     def answer(request, event_name="", **kw):
         seen.append((event_name, request.url))
-        return AWSResponse(request.url, 200, {"Content-Type": "application/json"}, _Raw(json.dumps(pages[len(seen) - 1]).encode()))
+        return json_response(request, pages[len(seen) - 1])
 
     clients = AwsClients(region="eu-west-1", max_attempts=1, extra_handlers=[("before-send.eks", answer)])
     got = upgrade.fetch_addon_versions("1.31", ["vpc-cni"], clients)
